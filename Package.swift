@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ldmctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ldmctl", targets: ["ldmctl"]),
+        .library(name: "LDM", targets: ["LDM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // On-disk format: partition tables, PRIVHEAD, TOCBLOCK, VMDB, VBLK;
+        // the model built from them; and the image writer. Pure Swift, no I/O
+        // beyond the SectorSource protocol.
+        .target(name: "LDM"),
+        // Volume -> device-mapper tables. Pure, no I/O.
+        .target(name: "DMTable", dependencies: ["LDM"]),
+        // libdevmapper, as a system library.
+        .systemLibrary(name: "CDeviceMapper", pkgConfig: "devmapper",
+                       providers: [.apt(["libdevmapper-dev"])]),
+        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "DMTable"]),
+        // Finding and reading disks: files, block devices, sysfs.
+        .target(name: "BlockDevices", dependencies: ["LDM"]),
+        // scan -> plan -> apply with rollback; /run state; hotplug policy.
+        .target(name: "Activation",
+                dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
+        .executableTarget(name: "ldmctl", dependencies: [
+            "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LDMTests", dependencies: ["LDM", "BlockDevices"]),
+        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
