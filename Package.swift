@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ldmctl", targets: ["ldmctl"]),
+        .executable(name: "ldm-mkimage", targets: ["ldm-mkimage"]),
         .library(name: "LDM", targets: ["LDM"]),
     ],
     dependencies: [
@@ -29,6 +30,11 @@ let package = Package(
                 dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
         .executableTarget(name: "ldmctl", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Writes LDM disk images of any layout (tests, demo, fuzz seeds).
+        .executableTarget(name: "ldm-mkimage", dependencies: [
+            "LDM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "BlockDevices"]),
