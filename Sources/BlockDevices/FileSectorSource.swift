@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LDM
+
+/// A block device or image file opened read-only. Reads go through `pread`,
+/// so nothing but the requested sectors is touched.
+public final class FileSectorSource: SectorSource, @unchecked Sendable {
+    public let name: String
+    public let sectorSize: Int
+    public let byteCount: UInt64
+    public let isBlockDevice: Bool
+    private let fd: Int32
+
+    public enum OpenError: Error, CustomStringConvertible {
+        case open(path: String, errno: Int32)
+        case stat(path: String, errno: Int32)
+        case notADisk(path: String)
+
+        public var description: String {
+            switch self {
+            case .open(let p, let e): "\(LDMName(p).display): cannot open: \(String(cString: strerror(e)))"
+            case .stat(let p, let e): "\(LDMName(p).display): cannot stat: \(String(cString: strerror(e)))"
+            case .notADisk(let p): "\(LDMName(p).display): not a block device or regular file"
+            }
+        }
+    }
+
+    /// Opens `path`. For image files the sector size cannot be asked of the
+    /// kernel, so it is `imageSectorSize` (512 unless the user says 4096).
+    public init(path: String, imageSectorSize: Int = 512) throws {
+        // O_CLOEXEC: a helper started from udev must not leak disk fds.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OpenError.open(path: path, errno: errno) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw OpenError.stat(path: path, errno: e)
+        }
+        let mode = st.st_mode & S_IFMT
+        self.name = path
+        self.fd = fd
+        if mode == S_IFBLK {
+            var size: UInt64 = 0
+            var ssz: Int32 = 512
+            // BLKGETSIZE64 = _IOR(0x12, 114, size_t); BLKSSZGET = _IO(0x12, 104)
+            _ = ioctl(fd, 0x8008_1272, &size)
+            if ioctl(fd, 0x1268, &ssz) != 0 { ssz = 512 }
+            self.byteCount = size
+            self.sectorSize = Int(ssz)
+            self.isBlockDevice = true
+        } else if mode == S_IFREG {
+            self.byteCount = UInt64(st.st_size)
+            self.sectorSize = imageSectorSize
+            self.isBlockDevice = false
+        } else {
+            close(fd)
+            throw OpenError.notADisk(path: path)
+        }
+    }
+
+    deinit { close(fd) }
+
+    public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = buffer.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LDMError(.io, device: LDMName(name).display, location: "byte \(offset)", "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 {
+                throw LDMError(.io, device: LDMName(name).display, location: "byte \(offset)", "short read: device ends early")
+            }
+            done += n
+        }
+        return buffer
+    }
+}

@@ -1,0 +1,168 @@
+import LDM
+
+/// Where an extent of a disk is reached: a block device and an offset on
+/// it, both in 512-byte units. The default goes through the whole disk; a
+/// resolver that knows the system's partitions can go through a partition
+/// instead, so that a disk with another partition in use still maps.
+public protocol ExtentResolver {
+    /// `start` and `length` are 512-byte sectors from the start of the disk.
+    func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64)
+}
+
+public struct WholeDiskResolver: ExtentResolver {
+    public init() {}
+    public func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64) {
+        (location.device, start)
+    }
+}
+
+public struct PlanError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var group: String
+    public var volume: String
+    public var problem: String
+    public var description: String { "volume \(volume) of disk group \(group): \(problem)" }
+}
+
+/// Turns a volume into the device-mapper devices that present it. Pure:
+/// no I/O, the same input always gives the same tables.
+public struct TablePlanner {
+    public var resolver: any ExtentResolver
+    /// Windows' RAID-5 parity placement in device-mapper's terms.
+    public static let raid5Layout = "raid5_ls"
+
+    public init(resolver: any ExtentResolver = WholeDiskResolver()) {
+        self.resolver = resolver
+    }
+
+    /// The stack for one volume. Degraded volumes get their missing members
+    /// marked `- -`; `allowDegraded: false` refuses them instead.
+    public func plan(_ group: DiskGroup, _ volume: Volume, allowDegraded: Bool = true) throws -> VolumeStack {
+        func fail(_ problem: String) -> PlanError {
+            PlanError(group: group.name.display, volume: volume.name.display, problem: problem)
+        }
+        let missing = volume.partitions.filter { group.disk(id: $0.diskID)?.isPresent != true }
+        switch volume.state {
+        case .incomplete:
+            throw fail("incomplete: " + missingText(group, missing))
+        case .degraded where !allowDegraded:
+            throw fail("degraded (" + missingText(group, missing) + ") and degraded volumes were not allowed")
+        default:
+            break
+        }
+        let scale = UInt64(group.sectorSize / 512)
+        let size = volume.size * scale
+        let name = DeviceNames.volumeName(group, volume)
+        let uuid = DeviceNames.volumeUUID(group, volume)
+        var notes: [String] = []
+        if volume.state == .degraded { notes.append("degraded: " + missingText(group, missing)) }
+
+        // A linear target for each piece of `partitions`, cut at `limit`.
+        func linear(_ partitions: [Partition], limit: UInt64) throws -> [DMTarget] {
+            var targets: [DMTarget] = []
+            var position: UInt64 = 0
+            for p in partitions where position < limit {
+                let length = min(p.size * scale, limit - position)
+                let (path, offset) = try reach(p, length)
+                targets.append(DMTarget(start: position, length: length, type: "linear", params: "\(path) \(offset)"))
+                position += length
+            }
+            return targets
+        }
+
+        func reach(_ p: Partition, _ length: UInt64) throws -> (String, UInt64) {
+            guard let disk = group.disk(id: p.diskID), let loc = disk.location else {
+                throw fail("partition \(p.name.display) is on a missing disk")
+            }
+            let start = (loc.dataStart + p.start) * scale
+            let (path, offset) = resolver.resolve(disk: disk, location: loc, start: start, length: length)
+            notes.append("\(p.name.display): \(LDMName(path).display) at sector \(offset), \(length) sectors")
+            return (path, offset)
+        }
+
+        var devices: [DMDevice] = []
+        switch volume.type {
+        case .simple, .spanned:
+            devices = [DMDevice(name: name, uuid: uuid, targets: try linear(volume.components[0].partitions, limit: size))]
+        case .striped:
+            let parts = volume.components[0].partitions
+            let chunk = volume.chunkSize * scale
+            let columns = UInt64(parts.count)
+            guard size % (columns * chunk) == 0 else {
+                throw fail("size \(size) is not a whole number of stripes (\(columns) x \(chunk) sectors)")
+            }
+            var params = "\(columns) \(chunk)"
+            for p in parts {
+                let (path, offset) = try reach(p, size / columns)
+                params += " \(path) \(offset)"
+            }
+            devices = [DMDevice(name: name, uuid: uuid, targets: [DMTarget(start: 0, length: size, type: "striped", params: params)])]
+        case .mirrored, .raid5:
+            // dm-raid takes whole devices, so each member gets a linear helper.
+            let members: [[Partition]] = volume.type == .mirrored
+                ? volume.components.map(\.partitions)
+                : volume.components[0].partitions.map { [$0] }
+            let memberSize: UInt64
+            if volume.type == .raid5 {
+                let data = UInt64(members.count - 1)
+                let chunk = volume.chunkSize * scale
+                guard chunk >= 8, chunk & (chunk - 1) == 0 else {
+                    throw fail("chunk size \(chunk) sectors is not a power of two of at least 8, as dm-raid needs")
+                }
+                guard size % (data * chunk) == 0 else {
+                    throw fail("size \(size) is not a whole number of stripes (\(data) data columns x \(chunk) sectors)")
+                }
+                memberSize = size / data
+            } else {
+                memberSize = size
+            }
+            var memberArgs: [String] = []
+            for member in members {
+                guard member.allSatisfy({ group.disk(id: $0.diskID)?.isPresent == true }) else {
+                    memberArgs.append("- -")
+                    continue
+                }
+                let helper = DMDevice(name: DeviceNames.partitionName(group, member[0]),
+                                      uuid: DeviceNames.partitionUUID(group, volume, member[0]),
+                                      targets: try linear(member, limit: memberSize))
+                devices.append(helper)
+                memberArgs.append("- /dev/mapper/\(helper.name)")
+            }
+            // nosync: the members are in sync as Windows left them; without it
+            // the kernel would rewrite a whole member on its own.
+            let head = volume.type == .mirrored
+                ? "raid1 2 0 nosync"
+                : "\(Self.raid5Layout) 2 \(volume.chunkSize * scale) nosync"
+            let params = "\(head) \(members.count) " + memberArgs.joined(separator: " ")
+            devices.append(DMDevice(name: name, uuid: uuid, targets: [DMTarget(start: 0, length: size, type: "raid", params: params)]))
+        }
+        for d in devices {
+            guard DeviceNames.isSafe(d.name), DeviceNames.isSafe(d.uuid) else {
+                throw fail("internal: unsafe device name \(LDMName(d.name).display)")
+            }
+        }
+        return VolumeStack(groupName: group.name.display, volumeName: volume.name.display, devices: devices, notes: notes)
+    }
+
+    func missingText(_ group: DiskGroup, _ missing: [Partition]) -> String {
+        let disks = Set(missing.map(\.diskID)).compactMap { group.disk(id: $0)?.name.display }.sorted()
+        return "disk\(disks.count == 1 ? "" : "s") \(disks.joined(separator: ", ")) missing"
+    }
+
+    /// Plans many volumes and checks that no two devices share a name or
+    /// UUID (names from disk can collide once made safe, and clones must
+    /// not collide at all).
+    public static func checkUnique(_ stacks: [VolumeStack]) throws {
+        var names: [String: String] = [:], uuids: [String: String] = [:]
+        for s in stacks {
+            let owner = "\(s.groupName)/\(s.volumeName)"
+            for d in s.devices {
+                if let other = names.updateValue(owner, forKey: d.name), other != owner {
+                    throw PlanError(group: s.groupName, volume: s.volumeName, problem: "device name \(d.name) is also used by \(other)")
+                }
+                if let other = uuids.updateValue(owner, forKey: d.uuid), other != owner {
+                    throw PlanError(group: s.groupName, volume: s.volumeName, problem: "device UUID \(d.uuid) is also used by \(other)")
+                }
+            }
+        }
+    }
+}

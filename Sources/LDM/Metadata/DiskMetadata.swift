@@ -1,0 +1,202 @@
+/// Everything read from one dynamic disk: its partition table, the PRIVHEAD
+/// copy used, and the records of its copy of the group's database.
+public struct DiskMetadata: Sendable {
+    public var device: String
+    public var sectorSize: Int
+    public var diskSectors: UInt64
+    public var partitionTable: PartitionTable
+    public var privateHeader: PrivateHeader
+    public var toc: TOCBlock
+    public var vmdb: VMDB
+    public var records: [VBLKRecord]
+    /// Which copies were used where copies disagreed, and other things the
+    /// user may want to know; never fatal.
+    public var notes: [String]
+    /// Bytes read from the device, for the "read only what is needed" claim.
+    public var bytesRead: Int
+}
+
+extension DiskMetadata {
+    /// Reads and validates the LDM metadata of one disk.
+    public static func read(from source: some SectorSource) throws -> DiskMetadata {
+        var reader = MetadataReader(source: source)
+        return try reader.read()
+    }
+}
+
+/// Reads one disk's metadata, tracking which copies were used.
+struct MetadataReader<Source: SectorSource> {
+    let source: Source
+    var notes: [String] = []
+    var bytesRead = 0
+
+    init(source: Source) { self.source = source }
+
+    var device: String { source.displayName }
+    var sectorSize: Int { source.sectorSize }
+
+    mutating func sectors(_ lba: UInt64, _ count: Int, _ what: String) throws -> [UInt8] {
+        let bytes = try source.readSectors(lba, count: count, for: what)
+        bytesRead += bytes.count
+        return bytes
+    }
+
+    /// Database sector offsets of the copies, in logical sectors. The format
+    /// fixes them in 512-byte units of the 1 MiB database.
+    /// How much of the slot area to read at once.
+    static var chunkBytes: Int { 16 * 1024 }
+
+    var databaseSectors: UInt64 { PrivateHeader.databaseBytes / UInt64(sectorSize) }
+    var privateHeaderBackups: [UInt64] { [1856 * 512 / UInt64(sectorSize), databaseSectors - 1] }
+    var tocCopies: [UInt64] { [1, 2, databaseSectors - 3, databaseSectors - 2] }
+
+    mutating func read() throws -> DiskMetadata {
+        guard sectorSize == 512 || sectorSize == 4096 else {
+            throw LDMError(.unsupported, device: device, location: "device", field: "sector size", "\(sectorSize)-byte sectors are not supported (512 or 4096)")
+        }
+        let table = try PartitionTable.read(from: source)
+        let header = try readPrivateHeader(table)
+        let toc = try readTOC(header)
+        let (vmdb, records) = try readDatabase(header, toc)
+        return DiskMetadata(device: device, sectorSize: sectorSize, diskSectors: source.sectorCount,
+                            partitionTable: table, privateHeader: header, toc: toc, vmdb: vmdb,
+                            records: records, notes: notes, bytesRead: bytesRead)
+    }
+
+    // MARK: PRIVHEAD
+
+    /// Tries the primary copy and the two in the database; uses the valid
+    /// copy with the highest update sequence and says so if copies differ.
+    mutating func readPrivateHeader(_ table: PartitionTable) throws -> PrivateHeader {
+        var candidates: [(UInt64, String)] = [(table.privateHeaderLBA, "primary PRIVHEAD (sector \(table.privateHeaderLBA))")]
+        var firstError: LDMError?
+        var valid: [(PrivateHeader, String)] = []
+
+        func parse(_ lba: UInt64, _ what: String, _ r: inout MetadataReader) {
+            do {
+                let sector = try r.sectors(lba, 1, what)
+                let h = try PrivateHeader.parse(sector, device: r.device, location: what,
+                                                sectorSize: r.sectorSize, diskSectors: r.source.sectorCount)
+                valid.append((h, what))
+            } catch let error as LDMError {
+                if firstError == nil { firstError = error }
+            } catch {
+                if firstError == nil { firstError = LDMError(.io, device: r.device, location: what, "\(error)") }
+            }
+        }
+
+        parse(candidates[0].0, candidates[0].1, &self)
+        // Where the database should be: from the primary copy if it parsed,
+        // else where Windows puts it (GPT: the metadata partition; MBR: the
+        // last 1 MiB of the disk).
+        let databaseStart: UInt64? = valid.first?.0.configStart
+            ?? table.metadataEntry?.firstLBA
+            ?? (source.sectorCount >= databaseSectors ? source.sectorCount - databaseSectors : nil)
+        if let start = databaseStart {
+            for offset in privateHeaderBackups where start + offset != table.privateHeaderLBA {
+                candidates.append((start + offset, "backup PRIVHEAD (database sector \(offset))"))
+            }
+            for (lba, what) in candidates.dropFirst() where lba < source.sectorCount { parse(lba, what, &self) }
+        }
+        guard let primary = valid.first else {
+            throw firstError ?? LDMError(.notLDM, device: device, location: "PRIVHEAD", "no PRIVHEAD found")
+        }
+        let chosen = valid.max { $0.0.updateSequence < $1.0.updateSequence }!
+        if valid.contains(where: { !$0.0.sameIdentity(as: chosen.0) }) {
+            // Copies that name another disk or another layout are not a
+            // stale copy but a contradiction: refuse rather than guess.
+            let other = valid.first { !$0.0.sameIdentity(as: chosen.0) }!
+            throw LDMError(.inconsistent, device: device, location: other.1,
+                           "disagrees with \(chosen.1) about the disk's identity or layout")
+        }
+        if chosen.1 != primary.1 || valid.count < candidates.count, let firstError {
+            notes.append("using \(chosen.1); another copy is unusable: \(firstError.location): \(firstError.problem)")
+        } else if valid.contains(where: { $0.0.updateSequence != chosen.0.updateSequence }) {
+            notes.append("PRIVHEAD copies differ in update sequence; using \(chosen.1) (sequence \(chosen.0.updateSequence))")
+        }
+        return chosen.0
+    }
+
+    // MARK: TOCBLOCK
+
+    mutating func readTOC(_ header: PrivateHeader) throws -> TOCBlock {
+        var valid: [(TOCBlock, String)] = []
+        var firstError: LDMError?
+        for offset in tocCopies {
+            let what = "TOCBLOCK (database sector \(offset))"
+            do {
+                let sector = try sectors(header.configStart + offset, 1, what)
+                valid.append((try TOCBlock.parse(sector, device: device, location: what,
+                                                 databaseSectors: header.configSize), what))
+            } catch let error as LDMError {
+                if firstError == nil { firstError = error }
+            }
+        }
+        guard let best = valid.max(by: { $0.0.sequence < $1.0.sequence }) else {
+            throw firstError!
+        }
+        if valid.count < tocCopies.count, let firstError {
+            notes.append("using \(best.1); \(tocCopies.count - valid.count) TOCBLOCK copies unusable (\(firstError.location): \(firstError.problem))")
+        } else if valid.contains(where: { ($0.0.configStart, $0.0.configSize) != (best.0.configStart, best.0.configSize) }) {
+            notes.append("TOCBLOCK copies place the config region differently; using \(best.1) (sequence \(best.0.sequence))")
+        }
+        return best.0
+    }
+
+    // MARK: VMDB and VBLKs
+
+    mutating func readDatabase(_ header: PrivateHeader, _ toc: TOCBlock) throws -> (VMDB, [VBLKRecord]) {
+        let vmdbLBA = header.configStart + toc.configStart
+        let location = "VMDB (database sector \(toc.configStart))"
+        let first = try sectors(vmdbLBA, 1, location)
+        let regionBytes = toc.configSize * UInt64(sectorSize)
+        let vmdb = try VMDB.parse(first, device: device, location: location, configRegionBytes: regionBytes)
+        if vmdb.updateStatus != 1 {
+            notes.append("VMDB update status is \(vmdb.updateStatus), not 1 (consistent): Windows did not finish a change; using the committed configuration")
+        }
+        if let g = vmdb.groupGUID, g != header.groupGUID {
+            throw LDMError(.inconsistent, device: device, location: location, field: "disk group GUID",
+                           "VMDB names group \(g) but the PRIVHEAD names \(header.groupGUID)")
+        }
+        // Read the slot area a chunk at a time and stop once every record
+        // the VMDB counts is in: the area is sized for thousands of slots.
+        var assembler = VBLKAssembler(vmdb: vmdb, device: device)
+        let slotBytes = Int(vmdb.vblkSize)
+        var position = Int(vmdb.firstVBLKOffset)       // bytes from the VMDB start
+        let chunkSectors = max(2, Self.chunkBytes / sectorSize)
+        while !assembler.isAtEnd, !assembler.hasEverything {
+            let lba = vmdbLBA + UInt64(position / sectorSize)
+            let skip = position % sectorSize
+            let wanted = skip + (assembler.slotCount - assembler.nextSlot) * slotBytes
+            let count = min(chunkSectors, (wanted + sectorSize - 1) / sectorSize)
+            let chunk = try sectors(lba, count, "VBLK area (sector \(lba))")
+            let whole = (chunk.count - skip) / slotBytes * slotBytes
+            guard whole > 0 else { break }
+            try assembler.feed(chunk[skip..<skip + whole])
+            position += whole
+        }
+        let records = try assembler.finish()
+        try checkCounts(vmdb, records, location)
+        return (vmdb, records)
+    }
+
+    func checkCounts(_ vmdb: VMDB, _ records: [VBLKRecord], _ location: String) throws {
+        var counts = (volumes: 0, components: 0, partitions: 0, disks: 0)
+        for r in records {
+            switch r {
+            case .volume: counts.volumes += 1
+            case .component: counts.components += 1
+            case .partition: counts.partitions += 1
+            case .disk: counts.disks += 1
+            case .diskGroup: break
+            }
+        }
+        for (what, expected, found) in [("volume", vmdb.volumeCount, counts.volumes),
+                                        ("component", vmdb.componentCount, counts.components),
+                                        ("partition", vmdb.partitionCount, counts.partitions),
+                                        ("disk", vmdb.diskCount, counts.disks)] where Int(expected) != found {
+            throw LDMError(.invalid, device: device, location: location, field: "committed \(what) count",
+                           "VMDB says \(expected) \(what) records, the database holds \(found)")
+        }
+    }
+}

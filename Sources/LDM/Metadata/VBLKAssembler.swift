@@ -1,0 +1,124 @@
+/// Walks the VBLK slots of a VMDB, joins records split over several
+/// fragments, and decodes each record. Slots are fed in order, a chunk at
+/// a time, so the reader can stop as soon as every record the VMDB counts
+/// has been seen instead of reading the whole slot area (Windows sizes it
+/// for thousands of slots and uses a few dozen).
+struct VBLKAssembler {
+    static let magic = Array("VBLK".utf8)
+    static let headerSize = 16
+    /// The format allows a record at most four fragments (the kernel's limit too).
+    static let maxFragments = 4
+
+    private struct Pending {
+        var count: Int
+        var firstSlot: Int
+        var parts: [[UInt8]?]
+    }
+
+    let vmdb: VMDB
+    let device: String
+    private(set) var nextSlot: Int
+    private var pending: [UInt32: Pending] = [:]
+    private var found: [(slot: Int, record: VBLKRecord)] = []
+    private var counts = [Int](repeating: 0, count: 6)
+
+    init(vmdb: VMDB, device: String) {
+        self.vmdb = vmdb
+        self.device = device
+        self.nextSlot = Int(vmdb.firstVBLKOffset / vmdb.vblkSize)
+    }
+
+    var slotCount: Int { Int(vmdb.lastSequence) }
+    var isAtEnd: Bool { nextSlot >= slotCount }
+
+    /// True once every record the VMDB counts (and the group record) is in
+    /// and no record waits for a fragment.
+    var hasEverything: Bool {
+        pending.isEmpty && counts[5] >= 1
+            && counts[1] >= Int(vmdb.volumeCount) && counts[2] >= Int(vmdb.componentCount)
+            && counts[3] >= Int(vmdb.partitionCount) && counts[4] >= Int(vmdb.diskCount)
+    }
+
+    func fail(_ slot: Int, _ field: String?, _ problem: String) -> LDMError {
+        LDMError(.invalid, device: device, location: "VBLK slot \(slot)", field: field, problem)
+    }
+
+    /// Consumes whole slots from `bytes`, which hold slots starting at
+    /// `nextSlot`.
+    mutating func feed(_ bytes: ArraySlice<UInt8>) throws {
+        let size = Int(vmdb.vblkSize)
+        var base = bytes.startIndex
+        while base + size <= bytes.endIndex, nextSlot < slotCount {
+            try slot(Array(bytes[base..<base + size]), nextSlot)
+            base += size
+            nextSlot += 1
+        }
+    }
+
+    private mutating func slot(_ bytes: [UInt8], _ slot: Int) throws {
+        guard Array(bytes[0..<4]) == Self.magic else {
+            throw fail(slot, "magic", "no \"VBLK\" signature inside the \(slotCount) slots the VMDB claims")
+        }
+        var c = ByteCursor(bytes, offset: 4)
+        // A slot holds at least 32 bytes (VMDB.parse checked), so these reads cannot fail.
+        let sequence = try c.u32()
+        let recordID = try c.u32()
+        let index = Int(try c.u16())
+        let count = Int(try c.u16())
+        guard sequence == UInt32(slot) else {
+            throw fail(slot, "sequence", "slot carries sequence \(sequence), expected \(slot)")
+        }
+        switch count {
+        case 0:
+            return                                   // unused slot
+        case 1:
+            guard index == 0 else { throw fail(slot, "fragment index", "index \(index) of a 1-fragment record") }
+            try decode(bytes, slot)
+        case 2...Self.maxFragments:
+            guard index < count else { throw fail(slot, "fragment index", "index \(index) is not below the count \(count)") }
+            var p = pending[recordID] ?? Pending(count: count, firstSlot: slot, parts: Array(repeating: nil, count: count))
+            guard p.count == count else {
+                throw fail(slot, "fragment count", "record \(recordID) has fragments claiming \(p.count) and \(count) parts")
+            }
+            guard p.parts[index] == nil else { throw fail(slot, "fragment index", "record \(recordID) has fragment \(index) twice") }
+            p.parts[index] = bytes
+            if p.parts.allSatisfy({ $0 != nil }) {
+                pending[recordID] = nil
+                // The first fragment's header, then every fragment's data part.
+                var joined = Array(p.parts[0]![0..<Self.headerSize])
+                for part in p.parts { joined += part![Self.headerSize...] }
+                try decode(joined, p.firstSlot)
+            } else {
+                pending[recordID] = p
+            }
+        default:
+            throw fail(slot, "fragment count", "\(count) fragments; at most \(Self.maxFragments) are allowed")
+        }
+    }
+
+    private mutating func decode(_ bytes: [UInt8], _ slot: Int) throws {
+        do {
+            guard let record = try VBLKParser.parse(bytes) else { return }
+            found.append((slot, record))
+            switch record {
+            case .volume: counts[1] += 1
+            case .component: counts[2] += 1
+            case .partition: counts[3] += 1
+            case .disk: counts[4] += 1
+            case .diskGroup: counts[5] += 1
+            }
+        } catch let f as VBLKParser.Failure {
+            throw LDMError(f.unsupported ? .unsupported : .invalid, device: device,
+                           location: "VBLK slot \(slot)", field: f.field, f.problem)
+        }
+    }
+
+    /// The records in slot order; fails if a split record is incomplete.
+    func finish() throws -> [VBLKRecord] {
+        if let (id, p) = pending.min(by: { $0.value.firstSlot < $1.value.firstSlot }) {
+            let missing = p.parts.indices.filter { p.parts[$0] == nil }
+            throw fail(p.firstSlot, "fragments", "record \(id) is missing fragment(s) \(missing.map(String.init).joined(separator: ", ")) of \(p.count)")
+        }
+        return found.sorted { $0.slot < $1.slot }.map(\.record)
+    }
+}

@@ -1,0 +1,150 @@
+/// Puts the disks that were read together into disk groups: picks the
+/// newest database copy of each group, places every present disk, checks
+/// extents against the real disks, and works out what is readable.
+public enum GroupAssembler {
+    public struct Result: Sendable {
+        public var groups: [DiskGroup]
+        /// Groups that could not be built, one error each.
+        public var errors: [LDMError]
+    }
+
+    public static func assemble(_ members: [DiskMetadata]) -> Result {
+        var groups: [DiskGroup] = []
+        var errors: [LDMError] = []
+        let byGroup = Dictionary(grouping: members, by: { $0.privateHeader.groupGUID })
+        for guid in byGroup.keys.sorted() {
+            for (index, set) in cloneSets(byGroup[guid]!).enumerated() {
+                do {
+                    groups.append(try build(guid: guid, cloneIndex: index, members: set))
+                } catch let error as LDMError {
+                    errors.append(error)
+                } catch {
+                    errors.append(LDMError(.invalid, device: set[0].device, location: "disk group \(guid)", "\(error)"))
+                }
+            }
+        }
+        return Result(groups: groups, errors: errors)
+    }
+
+    /// Devices that carry the same group and disk GUID are copies of one
+    /// disk (a cloned VM, an image beside its original). Each copy goes into
+    /// its own set: the k-th device of each disk (in path order) into set k,
+    /// so the naming is predictable.
+    static func cloneSets(_ members: [DiskMetadata]) -> [[DiskMetadata]] {
+        let byDisk = Dictionary(grouping: members, by: { $0.privateHeader.diskGUID })
+        let setCount = byDisk.values.map(\.count).max() ?? 0
+        var sets = Array(repeating: [DiskMetadata](), count: setCount)
+        for disk in byDisk.keys.sorted() {
+            for (k, m) in byDisk[disk]!.sorted(by: { $0.device < $1.device }).enumerated() {
+                sets[k].append(m)
+            }
+        }
+        return sets.map { $0.sorted { $0.device < $1.device } }
+    }
+
+    static func build(guid: GUID, cloneIndex: Int, members: [DiskMetadata]) throws -> DiskGroup {
+        var notes: [String] = []
+        // The newest committed configuration wins; say which disks are behind.
+        let newest = members.max { a, b in
+            a.vmdb.committedSequence != b.vmdb.committedSequence
+                ? a.vmdb.committedSequence < b.vmdb.committedSequence
+                : a.device > b.device
+        }!
+        for m in members where m.vmdb.committedSequence != newest.vmdb.committedSequence {
+            notes.append("\(m.device) holds an older database (committed sequence \(m.vmdb.committedSequence)); using sequence \(newest.vmdb.committedSequence) from \(newest.device)")
+        }
+        for m in members { notes += m.notes.map { "\(m.device): \($0)" } }
+
+        let location = "database (committed sequence \(newest.vmdb.committedSequence))"
+        let config = try ConfigurationBuilder(device: newest.device, location: location).build(newest.records)
+        let sectorSizes = Set(members.map(\.sectorSize))
+        guard sectorSizes.count == 1 else {
+            throw LDMError(.inconsistent, device: newest.device, location: "disk group \(guid)", field: "sector size",
+                           "members have different sector sizes: \(sectorSizes.sorted())")
+        }
+
+        var disks = config.disks
+        for m in members {
+            guard let i = disks.firstIndex(where: { $0.guid == m.privateHeader.diskGUID }) else {
+                notes.append("\(m.device): disk \(m.privateHeader.diskGUID) is not in the group's configuration; ignored")
+                continue
+            }
+            let h = m.privateHeader
+            let entry = m.partitionTable.dataEntry
+            disks[i].location = DiskLocation(
+                device: m.device, sectorSize: m.sectorSize, partitionStyle: m.partitionTable.style,
+                dataStart: h.logicalDiskStart, dataSize: h.logicalDiskSize,
+                databaseStart: h.configStart, databaseSize: h.configSize,
+                dataPartitionNumber: entry?.number, dataPartitionStart: entry?.firstLBA,
+                dataPartitionSectors: entry?.sectorCount)
+        }
+
+        var volumes = config.volumes
+        try checkExtents(disks: disks, volumes: volumes, device: newest.device, location: location)
+        let present = Set(disks.filter(\.isPresent).map(\.id))
+        for i in volumes.indices { volumes[i].state = state(of: volumes[i], present: present) }
+        for i in disks.indices { disks[i].regions = regions(of: disks[i], volumes: volumes) }
+
+        return DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
+                         cloneIndex: cloneIndex, disks: disks, volumes: volumes,
+                         committedSequence: newest.vmdb.committedSequence, databaseSource: newest.device,
+                         notes: notes, sectorSize: sectorSizes.first!)
+    }
+
+    /// Every partition must lie inside its disk's data area (where the disk
+    /// is present and so its size known) and no two may share a sector.
+    static func checkExtents(disks: [Disk], volumes: [Volume], device: String, location: String) throws {
+        var byDisk: [UInt64: [(Partition, Volume)]] = [:]
+        for v in volumes { for p in v.partitions { byDisk[p.diskID, default: []].append((p, v)) } }
+        for disk in disks {
+            let parts = (byDisk[disk.id] ?? []).sorted { $0.0.start < $1.0.start }
+            if let loc = disk.location {
+                for (p, v) in parts where p.start + p.size > loc.dataSize {
+                    throw LDMError(.invalid, device: device, location: location,
+                                   field: "partition \(p.name.display) of volume \(v.name.display)",
+                                   "sectors \(p.start)+\(p.size) reach past the \(loc.dataSize)-sector data area of disk \(disk.name.display) (\(loc.device))")
+                }
+            }
+            for (a, b) in zip(parts, parts.dropFirst()) where a.0.start + a.0.size > b.0.start {
+                throw LDMError(.invalid, device: device, location: location,
+                               field: "partition \(b.0.name.display)",
+                               "overlaps partition \(a.0.name.display) on disk \(disk.name.display)")
+            }
+        }
+    }
+
+    public static func state(of volume: Volume, present: Set<UInt64>) -> VolumeState {
+        func whole(_ c: Component) -> Bool { c.partitions.allSatisfy { present.contains($0.diskID) } }
+        switch volume.type {
+        case .simple, .spanned, .striped:
+            return volume.components.allSatisfy(whole) ? .complete : .incomplete
+        case .mirrored:
+            let wholePlexes = volume.components.filter(whole).count
+            if wholePlexes == volume.components.count { return .complete }
+            return wholePlexes > 0 ? .degraded : .incomplete
+        case .raid5:
+            let missing = volume.partitions.filter { !present.contains($0.diskID) }.count
+            return missing == 0 ? .complete : (missing == 1 ? .degraded : .incomplete)
+        }
+    }
+
+    static func regions(of disk: Disk, volumes: [Volume]) -> [Region] {
+        var used: [Region] = []
+        for v in volumes {
+            for p in v.partitions where p.diskID == disk.id {
+                used.append(Region(start: p.start, size: p.size, partitionName: p.name, volumeName: v.name))
+            }
+        }
+        used.sort { $0.start < $1.start }
+        guard let size = disk.location?.dataSize else { return used }
+        var out: [Region] = []
+        var position: UInt64 = 0
+        for r in used {
+            if r.start > position { out.append(Region(start: position, size: r.start - position)) }
+            out.append(r)
+            position = max(position, r.start + r.size)
+        }
+        if position < size { out.append(Region(start: position, size: size - position)) }
+        return out
+    }
+}

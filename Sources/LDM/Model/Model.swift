@@ -1,0 +1,114 @@
+/// The configuration of dynamic disks as a user sees it: groups of disks,
+/// and volumes made of partitions on those disks.
+
+public enum VolumeType: String, Sendable, Codable, CaseIterable {
+    case simple, spanned, striped, mirrored, raid5
+}
+
+/// Whether a volume can be read with the disks that are present.
+public enum VolumeState: String, Sendable, Codable {
+    /// Every member is present.
+    case complete
+    /// Readable, without redundancy: a mirror with at least one whole plex,
+    /// or a RAID-5 missing exactly one member.
+    case degraded
+    /// Not readable.
+    case incomplete
+}
+
+/// Where a present disk is and how it is laid out.
+public struct DiskLocation: Equatable, Sendable, Codable {
+    /// Device or image path as given (display-escaped when printed).
+    public var device: String
+    public var sectorSize: Int
+    public var partitionStyle: PartitionTable.Style
+    /// Logical sectors.
+    public var dataStart: UInt64
+    public var dataSize: UInt64
+    public var databaseStart: UInt64
+    public var databaseSize: UInt64
+    /// The partition-table entry that covers the data area (MBR 0x42 entry
+    /// or GPT LDM data partition): number and first sector.
+    public var dataPartitionNumber: Int?
+    public var dataPartitionStart: UInt64?
+    public var dataPartitionSectors: UInt64?
+}
+
+public struct Partition: Equatable, Sendable, Codable {
+    public var id: UInt64
+    public var name: LDMName
+    public var diskID: UInt64
+    /// Logical sectors from the disk's data start.
+    public var start: UInt64
+    public var size: UInt64
+    /// Logical sectors from the start of its component.
+    public var volumeOffset: UInt64
+    public var column: UInt64
+}
+
+/// A component is a plex of a mirror, or the single component of any other
+/// volume. Partitions are in volume order (spanned: by volume offset;
+/// striped and RAID-5: by column).
+public struct Component: Equatable, Sendable, Codable {
+    public var id: UInt64
+    public var name: LDMName
+    public var partitions: [Partition]
+}
+
+public struct Volume: Equatable, Sendable, Codable {
+    public var id: UInt64
+    public var name: LDMName
+    public var guid: GUID?
+    public var type: VolumeType
+    /// Logical sectors.
+    public var size: UInt64
+    /// Logical sectors; 0 for volumes without stripes.
+    public var chunkSize: UInt64
+    public var driveHint: LDMName?
+    public var partitionType: UInt8
+    public var components: [Component]
+    public var state: VolumeState
+
+    public var partitions: [Partition] { components.flatMap(\.partitions) }
+}
+
+/// A piece of a disk's data area: used by a partition, or free.
+public struct Region: Equatable, Sendable, Codable {
+    public var start: UInt64
+    public var size: UInt64
+    /// nil when free.
+    public var partitionName: LDMName?
+    public var volumeName: LDMName?
+}
+
+public struct Disk: Equatable, Sendable, Codable {
+    public var id: UInt64
+    public var name: LDMName
+    public var guid: GUID
+    /// nil when the disk is missing.
+    public var location: DiskLocation?
+    /// Used and free pieces of the data area, in order (present disks only;
+    /// for a missing disk, only the used pieces are known).
+    public var regions: [Region]
+
+    public var isPresent: Bool { location != nil }
+}
+
+public struct DiskGroup: Equatable, Sendable, Codable {
+    public var guid: GUID
+    public var name: LDMName
+    /// 0 for the first set of disks carrying this GUID; 1, 2, ... for
+    /// further sets (clones) found at the same time.
+    public var cloneIndex: Int
+    public var disks: [Disk]
+    public var volumes: [Volume]
+    /// Committed sequence of the database copy used, and the disk it came from.
+    public var committedSequence: UInt64
+    public var databaseSource: String
+    public var notes: [String]
+    /// All disks are 512 or all 4096 bytes per sector.
+    public var sectorSize: Int
+
+    public var presentDiskCount: Int { disks.filter(\.isPresent).count }
+    public func disk(id: UInt64) -> Disk? { disks.first { $0.id == id } }
+}
