@@ -22,7 +22,10 @@ let package = Package(
         // libdevmapper, as a system library.
         .systemLibrary(name: "CDeviceMapper", pkgConfig: "devmapper",
                        providers: [.apt(["libdevmapper-dev"])]),
-        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "DMTable"]),
+        // Formats libdevmapper's variadic log callback, which Swift cannot
+        // implement, so errors carry libdevmapper's own messages.
+        .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("devmapper")]),
+        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTable"]),
         // Finding and reading disks: files, block devices, sysfs.
         .target(name: "BlockDevices", dependencies: ["LDM"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
@@ -39,6 +42,7 @@ let package = Package(
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "BlockDevices"]),
         .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM"]),
+        .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,27 @@
+#ifndef LDMCTL_DMSHIM_H
+#define LDMCTL_DMSHIM_H
+
+#include <stddef.h>
+
+/* libdevmapper reports through a printf-style variadic callback, which
+ * Swift cannot implement. This shim formats each message and keeps the
+ * error-level ones of the current thread, so the Swift side can attach
+ * them to the error it throws. */
+
+/* Install the capturing logger (idempotent). If `echo_level` > 0, messages
+ * at or below that level are also written to stderr (debugging aid). */
+void dmshim_log_install(int echo_level);
+
+/* Forget what this thread captured so far. */
+void dmshim_log_reset(void);
+
+/* Copy this thread's captured messages, one per line, NUL-terminated, into
+ * `buf` (truncated to `size`). Returns the number of bytes written without
+ * the NUL. */
+size_t dmshim_log_copy(char *buf, size_t size);
+
+/* The last non-zero errno libdevmapper reported with a message on this
+ * thread since the last reset, or 0. */
+int dmshim_log_last_errno(void);
+
+#endif

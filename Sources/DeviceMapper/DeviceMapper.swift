@@ -1,0 +1,262 @@
+import CDeviceMapper
+import CDeviceMapperShim
+import DMTable
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How device-mapper calls wait for udev.
+public enum UdevSyncMode: Sendable, Equatable {
+    /// Wait for udev to finish each device (so /dev/mapper/NAME exists when
+    /// a call returns) if udev runs and the device-mapper rules that
+    /// confirm back (95-dm-notify.rules) are installed; otherwise let
+    /// libdevmapper make the nodes itself.
+    case automatic
+    /// Never wait for udev; libdevmapper makes /dev/mapper nodes itself.
+    case disabled
+}
+
+/// libdevmapper keeps global state (log function, udev settings, its
+/// node-operation stack), so every call goes through this one lock.
+private let libraryLock = Mutex<Bool>(false)
+
+/// The real kernel, through libdevmapper. A value: holds only settings.
+public struct DeviceMapper: DeviceMapperControl {
+    public var udevSync: UdevSyncMode
+    /// How long to wait for udev to confirm one device before giving up.
+    public var udevTimeoutSeconds: Int
+    /// Removal attempts while the device is transiently open (udev's blkid
+    /// probes, a scanner) and the kernel answers EBUSY.
+    public var removeAttempts: Int
+    public var removeRetryDelayMilliseconds: Int
+    /// Echo libdevmapper messages up to this level to stderr (7 = debug).
+    public var libraryLogLevel: Int32
+
+    public init(udevSync: UdevSyncMode = .automatic, udevTimeoutSeconds: Int = 30,
+                removeAttempts: Int = 25, removeRetryDelayMilliseconds: Int = 200,
+                libraryLogLevel: Int32 = 0) {
+        self.udevSync = udevSync
+        self.udevTimeoutSeconds = udevTimeoutSeconds
+        self.removeAttempts = max(1, removeAttempts)
+        self.removeRetryDelayMilliseconds = removeRetryDelayMilliseconds
+        self.libraryLogLevel = libraryLogLevel
+    }
+
+    /// Whether calls will wait for udev (evaluated the way each call does).
+    public var waitsForUdev: Bool {
+        withLibrary { dm_udev_get_sync_support() != 0 }
+    }
+
+    // MARK: Changing the kernel
+
+    public func create(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
+        try DMNames.validateName(device.name)
+        try DMNames.validateUUID(device.uuid)
+        try DMNames.validateTable(device)
+        try withLibraryThrowing { () throws(DeviceMapperError) in
+            let kernelLog = KernelLogCursor()
+            // Three ioctls rather than libdevmapper's combined create so the
+            // error says which one failed. The name and UUID first ...
+            do {
+                let task = try DMTask(DM_DEVICE_CREATE, step: .create, device: device.name)
+                try task.setName(device.name)
+                try task.setUUID(device.uuid)
+                if readOnly { try task.setReadOnly() }
+                try task.run(kernelLog)
+            }
+            // ... then the table, then make it live. Undo the name on failure.
+            do throws(DeviceMapperError) {
+                let load = try DMTask(DM_DEVICE_RELOAD, step: .load, device: device.name)
+                try load.setName(device.name)
+                if readOnly { try load.setReadOnly() }
+                try load.addTargets(device.targets)
+                try load.run(kernelLog)
+
+                let resume = try DMTask(DM_DEVICE_RESUME, step: .resume, device: device.name)
+                try resume.setName(device.name)
+                try resume.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds)
+            } catch {
+                try? removeLocked(name: device.name, attempts: removeAttempts)
+                throw error
+            }
+        }
+    }
+
+    public func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
+        try DMNames.validateName(device.name)
+        try DMNames.validateTable(device)
+        try withLibraryThrowing { () throws(DeviceMapperError) in
+            let kernelLog = KernelLogCursor()
+            let load = try DMTask(DM_DEVICE_RELOAD, step: .load, device: device.name)
+            try load.setName(device.name)
+            if readOnly { try load.setReadOnly() }
+            try load.addTargets(device.targets)
+            try load.run(kernelLog)
+
+            let resume = try DMTask(DM_DEVICE_RESUME, step: .resume, device: device.name)
+            try resume.setName(device.name)
+            try resume.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds)
+        }
+    }
+
+    public func remove(name: String) throws(DeviceMapperError) {
+        try DMNames.validateName(name)
+        try withLibraryThrowing { () throws(DeviceMapperError) in
+            try removeLocked(name: name, attempts: removeAttempts)
+        }
+    }
+
+    private func removeLocked(name: String, attempts: Int) throws(DeviceMapperError) {
+        var attempt = 1
+        while true {
+            let kernelLog = KernelLogCursor()
+            do {
+                let task = try DMTask(DM_DEVICE_REMOVE, step: .remove, device: name)
+                try task.setName(name)
+                try task.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds)
+                return
+            } catch let error where error.errno == ENXIO {
+                throw .notFound(device: name, step: .remove)
+            } catch let error where error.errno == EBUSY && attempt < attempts {
+                // Something (udev's probe, a scanner) has it open for a moment.
+                attempt += 1
+                usleep(useconds_t(removeRetryDelayMilliseconds * 1000))
+            }
+        }
+    }
+
+    // MARK: Reading the kernel
+
+    public func list() throws(DeviceMapperError) -> [DMDeviceInfo] {
+        let names = try withLibraryThrowing { () throws(DeviceMapperError) -> [String] in
+            let task = try DMTask(DM_DEVICE_LIST, step: .list, device: nil)
+            try task.run(KernelLogCursor(enabled: false))
+            return task.names()
+        }
+        var result: [DMDeviceInfo] = []
+        for name in names {
+            // A device may go away between the list and its info.
+            if let info = try info(name: name) { result.append(info) }
+        }
+        return result
+    }
+
+    public func info(name: String) throws(DeviceMapperError) -> DMDeviceInfo? {
+        try DMNames.validateQueryName(name)
+        return try withLibraryThrowing { () throws(DeviceMapperError) -> DMDeviceInfo? in
+            let task = try DMTask(DM_DEVICE_INFO, step: .info, device: name)
+            try task.setName(name)
+            try task.run(KernelLogCursor(enabled: false))
+            return task.info(name: name)
+        }
+    }
+
+    public func table(name: String) throws(DeviceMapperError) -> [DMTarget] {
+        try targets(name: name, type: DM_DEVICE_TABLE, step: .table).map {
+            DMTarget(start: $0.start, length: $0.length, type: $0.type, params: $0.status)
+        }
+    }
+
+    public func status(name: String) throws(DeviceMapperError) -> [DMTargetStatus] {
+        try targets(name: name, type: DM_DEVICE_STATUS, step: .status)
+    }
+
+    private func targets(name: String, type: Int, step: DMStep) throws(DeviceMapperError) -> [DMTargetStatus] {
+        try DMNames.validateQueryName(name)
+        return try withLibraryThrowing { () throws(DeviceMapperError) -> [DMTargetStatus] in
+            let task = try DMTask(type, step: step, device: name)
+            try task.setName(name)
+            try task.run(KernelLogCursor(enabled: false))
+            guard task.info(name: name) != nil else { throw .notFound(device: name, step: step) }
+            return task.targets()
+        }
+    }
+
+    public func dependencies(name: String) throws(DeviceMapperError) -> [DeviceNumber] {
+        try DMNames.validateQueryName(name)
+        return try withLibraryThrowing { () throws(DeviceMapperError) -> [DeviceNumber] in
+            let task = try DMTask(DM_DEVICE_DEPS, step: .deps, device: name)
+            try task.setName(name)
+            try task.run(KernelLogCursor(enabled: false))
+            guard task.info(name: name) != nil else { throw .notFound(device: name, step: .deps) }
+            return task.dependencies()
+        }
+    }
+
+    public func holders(of device: DeviceNumber) throws(DeviceMapperError) -> [String] {
+        let path = "/sys/dev/block/\(device)/holders"
+        guard let dir = opendir(path) else {
+            let code = errno
+            if code == ENOENT { throw .notFound(device: device.description, step: .sysfs) }
+            throw .failed(DMFailure(step: .sysfs, device: device.description, errno: code))
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func canonicalParams(_ params: String) -> String {
+        params.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { token -> String in
+            guard token.hasPrefix("/dev/") else { return String(token) }
+            var st = stat()
+            guard stat(String(token), &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK else {
+                return String(token)
+            }
+            return DeviceNumber(encoded: UInt64(st.st_rdev)).description
+        }.joined(separator: " ")
+    }
+
+    // MARK: Library state
+
+    private func configureLocked(_ installed: inout Bool) {
+        if !installed {
+            dmshim_log_install(libraryLogLevel)
+            // Names are whitelisted; show the kernel's names unchanged.
+            dm_set_name_mangling_mode(DM_STRING_MANGLING_NONE)
+            installed = true
+        }
+        let sync = udevSync == .automatic && Self.udevConfirmsDevices()
+        dm_udev_set_sync_support(sync ? 1 : 0)
+    }
+
+    private func withLibrary<T>(_ body: () -> T) -> T {
+        libraryLock.withLock { installed in
+            configureLocked(&installed)
+            return body()
+        }
+    }
+
+    private func withLibraryThrowing<T: Sendable>(
+        _ body: () throws(DeviceMapperError) -> T
+    ) throws(DeviceMapperError) -> T {
+        let result: Result<T, DeviceMapperError> = libraryLock.withLock { installed in
+            configureLocked(&installed)
+            do throws(DeviceMapperError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// With udev running but without the rule that calls
+    /// `dmsetup udevcomplete`, a cookie would never be released.
+    private static func udevConfirmsDevices() -> Bool {
+        ["/etc/udev/rules.d", "/run/udev/rules.d", "/usr/lib/udev/rules.d", "/lib/udev/rules.d"]
+            .contains { access("\($0)/95-dm-notify.rules", R_OK) == 0 }
+    }
+}
+
+extension DMNames {
+    /// Queries accept any name the kernel may hold (only length and NUL
+    /// matter), since they never create anything.
+    static func validateQueryName(_ name: String) throws(DeviceMapperError) {
+        guard !name.isEmpty, name.utf8.count <= maxNameLength, !name.utf8.contains(0) else {
+            throw .invalidName(name, reason: "not a device-mapper name")
+        }
+    }
+}

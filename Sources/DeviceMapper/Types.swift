@@ -1,0 +1,86 @@
+import DMTable
+
+/// What DM_DEVICE_INFO says about a device.
+public struct DMDeviceInfo: Sendable, Equatable, Codable {
+    public var name: String
+    /// Empty when the device has no UUID.
+    public var uuid: String
+    public var number: DeviceNumber
+    /// How many times the block device is open: mounts, holders, tools.
+    public var openCount: Int
+    public var readOnly: Bool
+    public var suspended: Bool
+    public var hasLiveTable: Bool
+    public var hasInactiveTable: Bool
+    public var targetCount: Int
+    public var eventNumber: UInt32
+
+    public init(name: String, uuid: String, number: DeviceNumber, openCount: Int = 0,
+                readOnly: Bool = false, suspended: Bool = false, hasLiveTable: Bool = true,
+                hasInactiveTable: Bool = false, targetCount: Int = 1, eventNumber: UInt32 = 0) {
+        self.name = name
+        self.uuid = uuid
+        self.number = number
+        self.openCount = openCount
+        self.readOnly = readOnly
+        self.suspended = suspended
+        self.hasLiveTable = hasLiveTable
+        self.hasInactiveTable = hasInactiveTable
+        self.targetCount = targetCount
+        self.eventNumber = eventNumber
+    }
+
+    /// The kernel's name for the block device, as sysfs `holders` lists it.
+    public var kernelName: String { "dm-\(number.minor)" }
+}
+
+/// One line of DM_DEVICE_STATUS: the target's range and its status text.
+public struct DMTargetStatus: Sendable, Equatable, Codable {
+    public var start: UInt64
+    public var length: UInt64
+    public var type: String
+    public var status: String
+
+    public init(start: UInt64, length: UInt64, type: String, status: String) {
+        self.start = start
+        self.length = length
+        self.type = type
+        self.status = status
+    }
+}
+
+/// The kernel, as Activation needs it. `DeviceMapper` is the real one; tests
+/// substitute an in-memory kernel.
+public protocol DeviceMapperControl: Sendable {
+    /// Creates the device, loads its table and makes it live. On failure
+    /// nothing of the device is left behind.
+    func create(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
+    /// Loads a new table into an existing device and makes it live.
+    func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
+    /// Removes the device, retrying while something holds it briefly open.
+    func remove(name: String) throws(DeviceMapperError)
+    func list() throws(DeviceMapperError) -> [DMDeviceInfo]
+    /// nil when no device of that name exists.
+    func info(name: String) throws(DeviceMapperError) -> DMDeviceInfo?
+    func table(name: String) throws(DeviceMapperError) -> [DMTarget]
+    func status(name: String) throws(DeviceMapperError) -> [DMTargetStatus]
+    /// The block devices the live table uses.
+    func dependencies(name: String) throws(DeviceMapperError) -> [DeviceNumber]
+    /// Kernel names (`dm-7`, `md127`) of the block devices stacked on `device`.
+    func holders(of device: DeviceNumber) throws(DeviceMapperError) -> [String]
+    /// Parameters in the form the kernel prints them back (device paths
+    /// replaced by major:minor), for comparing planned and live tables.
+    func canonicalParams(_ params: String) -> String
+}
+
+extension DeviceMapperControl {
+    /// Whether a planned table is what the kernel already runs: same ranges,
+    /// types and (canonicalised) parameters.
+    public func tableMatches(planned: [DMTarget], live: [DMTarget]) -> Bool {
+        guard planned.count == live.count else { return false }
+        return zip(planned, live).allSatisfy { p, l in
+            p.start == l.start && p.length == l.length && p.type == l.type
+                && canonicalParams(p.params) == canonicalParams(l.params)
+        }
+    }
+}
