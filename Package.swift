@@ -16,7 +16,10 @@ let package = Package(
         // On-disk format: partition tables, PRIVHEAD, TOCBLOCK, VMDB, VBLK;
         // the model built from them; and the image writer. Pure Swift, no I/O
         // beyond the SectorSource protocol.
-        .target(name: "LDM"),
+        .target(name: "LDM", exclude: ["Writer"]),
+        // The image writer (model -> image bytes) for tests, the demo and
+        // fuzz seeds; kept out of the ldmctl binary.
+        .target(name: "LDMWriter", dependencies: ["LDM"], path: "Sources/LDM/Writer"),
         // Volume -> device-mapper tables. Pure, no I/O.
         .target(name: "DMTable", dependencies: ["LDM"]),
         // libdevmapper, as a system library.
@@ -37,10 +40,10 @@ let package = Package(
         ]),
         // Writes LDM disk images of any layout (tests, demo, fuzz seeds).
         .executableTarget(name: "ldm-mkimage", dependencies: [
-            "LDM",
+            "LDM", "LDMWriter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LDMTests", dependencies: ["LDM", "BlockDevices"]),
+        .testTarget(name: "LDMTests", dependencies: ["LDM", "LDMWriter", "BlockDevices"]),
         .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
     ],

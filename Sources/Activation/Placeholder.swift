@@ -1,0 +1,1 @@
+// placeholder: the activation engine lands here

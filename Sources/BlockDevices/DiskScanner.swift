@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LDM
+
+/// Reads the LDM metadata of the devices a command names, or of every
+/// suitable block device when it names none.
+public struct DiskScanner {
+    public struct Result: Sendable {
+        public var members: [DiskMetadata]
+        /// Devices that were asked for and could not be read. For a system
+        /// scan, devices without LDM metadata are not errors.
+        public var errors: [String]
+        public var bytesRead: Int
+    }
+
+    public var imageSectorSize: Int
+    public init(imageSectorSize: Int = 512) { self.imageSectorSize = imageSectorSize }
+
+    public func scan(_ paths: [String]) -> Result {
+        let explicit = !paths.isEmpty
+        var result = Result(members: [], errors: [], bytesRead: 0)
+        for path in explicit ? paths : SystemDisks.wholeDisks() {
+            do {
+                let source = try FileSectorSource(path: path, imageSectorSize: imageSectorSize)
+                let metadata = try DiskMetadata.read(from: source)
+                result.bytesRead += metadata.bytesRead
+                result.members.append(metadata)
+            } catch let error as LDMError {
+                if explicit || error.kind != .notLDM { result.errors.append(error.description) }
+            } catch {
+                if explicit { result.errors.append("\(error)") }
+            }
+        }
+        return result
+    }
+}
+
+/// Block devices of this system that may be dynamic disks.
+public enum SystemDisks {
+    static let sysBlock = "/sys/class/block"
+
+    /// Whole disks (not partitions, not device-mapper or md devices, not
+    /// empty loop devices), as /dev paths, sorted.
+    public static func wholeDisks() -> [String] {
+        var out: [String] = []
+        for name in listDirectory(sysBlock).sorted() {
+            let base = "\(sysBlock)/\(name)"
+            if access("\(base)/partition", F_OK) == 0 { continue }
+            if name.hasPrefix("dm-") || name.hasPrefix("md") || name.hasPrefix("ram") || name.hasPrefix("zram") || name.hasPrefix("sr") { continue }
+            guard let size = readSysfs("\(base)/size").flatMap({ UInt64($0) }), size > 0 else { continue }
+            out.append("/dev/\(name)")
+        }
+        return out
+    }
+
+    public static func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// First line of a sysfs attribute, trimmed.
+    public static func readSysfs(_ path: String) -> String? {
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard fgets(&buffer, Int32(buffer.count), f) != nil else { return nil }
+        let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return line.trimmingCharacters(in: [" ", "\n", "\t"])
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Set<Character>) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
