@@ -1,0 +1,162 @@
+/// What the image writer should produce: disk groups, their disks and their
+/// volumes. Sizes are in bytes (volume content is addressed in 512-byte
+/// units whatever the disk's sector size); the writer converts them to the
+/// disk's logical sectors, which is what every on-disk LDM field holds.
+public struct ImageSpec: Sendable, Equatable, Codable {
+    public var groups: [Group]
+
+    public init(groups: [Group]) { self.groups = groups }
+
+    public static let KiB: UInt64 = 1 << 10
+    public static let MiB: UInt64 = 1 << 20
+
+    public enum PartitionStyle: String, Sendable, Codable, CaseIterable {
+        case mbr, gpt
+    }
+
+    public enum VolumeKind: String, Sendable, Codable, CaseIterable {
+        case simple, spanned, striped, mirrored, raid5
+    }
+
+    /// One disk group: one LDM database, written identically on each disk.
+    public struct Group: Sendable, Equatable, Codable {
+        /// At most 31 bytes: the PRIVHEAD and VMDB keep it in fixed fields.
+        public var name: String
+        /// Canonical GUID text; derived from the name when nil.
+        public var guid: String?
+        /// Disk-group VBLK revision: 3 (ASCII GUID, Windows 2000-2003) or 4
+        /// (binary GUIDs, Vista and later).
+        public var recordRevision: Int
+        /// PRIVHEAD minor version: 11 (Windows 2000-2003) or 12 (Vista and later).
+        public var privheadMinor: Int
+        /// Bytes per VBLK slot; a divisor of 512 (the kernel reads the
+        /// database 512 bytes at a time). Smaller slots split records into
+        /// more fragments.
+        public var vblkSize: Int
+        /// The committed (and pending) sequence number in every VMDB copy.
+        public var sequence: UInt64
+        public var disks: [Disk]
+        public var volumes: [Volume]
+
+        public init(name: String, guid: String? = nil, recordRevision: Int = 3,
+                    privheadMinor: Int = 11, vblkSize: Int = 128, sequence: UInt64 = 0x400,
+                    disks: [Disk], volumes: [Volume]) {
+            self.name = name
+            self.guid = guid
+            self.recordRevision = recordRevision
+            self.privheadMinor = privheadMinor
+            self.vblkSize = vblkSize
+            self.sequence = sequence
+            self.disks = disks
+            self.volumes = volumes
+        }
+    }
+
+    public struct Disk: Sendable, Equatable, Codable {
+        /// The disk's name in the database (Windows: `Disk1`, `Disk2`, ...).
+        public var name: String
+        /// Canonical GUID text; derived from group and disk name when nil.
+        public var guid: String?
+        /// Whole-image size in bytes; a multiple of `sectorSize`.
+        public var sizeBytes: UInt64
+        public var partitionStyle: PartitionStyle
+        /// Logical sector size: 512 or 4096.
+        public var sectorSize: Int
+        /// Disk VBLK revision: 3 (ASCII GUID) or 4 (binary GUID).
+        public var recordRevision: Int
+        /// MBR disks only: first sector of the data area. Default 63 for
+        /// 512-byte disks with PRIVHEAD 2.11 (as Windows 2003 did), else 1 MiB.
+        public var dataStart: UInt64?
+        /// Image file name; default `<group>-<disk>.img`, made file-name safe.
+        public var fileName: String?
+
+        public init(name: String, guid: String? = nil, sizeBytes: UInt64,
+                    partitionStyle: PartitionStyle = .mbr, sectorSize: Int = 512,
+                    recordRevision: Int = 3, dataStart: UInt64? = nil, fileName: String? = nil) {
+            self.name = name
+            self.guid = guid
+            self.sizeBytes = sizeBytes
+            self.partitionStyle = partitionStyle
+            self.sectorSize = sectorSize
+            self.recordRevision = recordRevision
+            self.dataStart = dataStart
+            self.fileName = fileName
+        }
+    }
+
+    public struct Volume: Sendable, Equatable, Codable {
+        public var name: String
+        public var kind: VolumeKind
+        /// The volume's size in bytes (what the user sees).
+        public var sizeBytes: UInt64
+        /// Member disks by name: the span order, column order (column index
+        /// 0, 1, ...) or plex order.
+        public var disks: [String]
+        /// Spanned only: bytes on each disk (same count as `disks`, summing
+        /// to `sizeBytes`). Default: an even split, the remainder on the last.
+        public var spanBytes: [UInt64]?
+        /// Striped and RAID-5 chunk (stripe unit); Windows uses 64 KiB.
+        public var chunkBytes: UInt64
+        /// Drive letter hint such as `E:`; none when nil.
+        public var driveHint: String?
+        /// Object id of the volume record; assigned when nil.
+        public var objectID: UInt64?
+        /// Volume GUID text; derived from group and volume name when nil.
+        public var guid: String?
+
+        public init(name: String, kind: VolumeKind, sizeBytes: UInt64, disks: [String],
+                    spanBytes: [UInt64]? = nil, chunkBytes: UInt64 = 64 * 1024,
+                    driveHint: String? = nil, objectID: UInt64? = nil, guid: String? = nil) {
+            self.name = name
+            self.kind = kind
+            self.sizeBytes = sizeBytes
+            self.disks = disks
+            self.spanBytes = spanBytes
+            self.chunkBytes = chunkBytes
+            self.driveHint = driveHint
+            self.objectID = objectID
+            self.guid = guid
+        }
+    }
+}
+
+/// Why a spec cannot be written, or why writing failed.
+public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyName(what: String)
+    case nameTooLong(what: String, name: String, limit: Int)
+    case duplicateName(what: String, name: String)
+    case invalidGUID(what: String, text: String)
+    case unsupported(what: String, value: Int)
+    case unknownDisk(volume: String, disk: String)
+    case wrongDiskCount(volume: String, count: Int, expected: String)
+    case mixedSectorSizes(volume: String)
+    case notMultiple(what: String, value: UInt64, of: UInt64)
+    case diskTooSmall(disk: String, sizeBytes: UInt64)
+    case noSpace(volume: String, disk: String, sectors: UInt64)
+    case recordTooLarge(object: String, bytes: Int, limit: Int)
+    case duplicateObjectID(UInt64)
+    case io(path: String, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .emptyName(what): return "\(what): empty name"
+        case let .nameTooLong(what, name, limit):
+            return "\(what) name '\(name)' is \(name.utf8.count) bytes, at most \(limit) allowed"
+        case let .duplicateName(what, name): return "two \(what)s are named '\(name)'"
+        case let .invalidGUID(what, text): return "\(what): '\(text)' is not a GUID"
+        case let .unsupported(what, value): return "unsupported \(what) \(value)"
+        case let .unknownDisk(volume, disk): return "volume '\(volume)' uses unknown disk '\(disk)'"
+        case let .wrongDiskCount(volume, count, expected):
+            return "volume '\(volume)' has \(count) disks, needs \(expected)"
+        case let .mixedSectorSizes(volume): return "volume '\(volume)' mixes sector sizes"
+        case let .notMultiple(what, value, of): return "\(what) \(value) is not a multiple of \(of)"
+        case let .diskTooSmall(disk, size): return "disk '\(disk)' (\(size) bytes) is too small"
+        case let .noSpace(volume, disk, sectors):
+            return "no free extent of \(sectors) sectors on disk '\(disk)' for volume '\(volume)'"
+        case let .recordTooLarge(object, bytes, limit):
+            return "the record of '\(object)' needs \(bytes) bytes, 4 VBLK fragments hold \(limit)"
+        case let .duplicateObjectID(id): return "object id \(id) used twice"
+        case let .io(path, operation, errno): return "\(operation) \(path): errno \(errno)"
+        }
+    }
+}
