@@ -1,4 +1,5 @@
 import LDM
+import DMTable
 import BlockDevices
 
 /// The disks and groups a command sees: read once, then filtered.
@@ -6,25 +7,85 @@ struct Inventory {
     var groups: [DiskGroup]
     /// Device and group errors, already display-safe.
     var errors: [String]
+    var explicitDevices: Bool
 
-    static func load(_ options: DeviceOptions) -> Inventory {
-        let scan = DiskScanner(imageSectorSize: options.imageSectorSize).scan(options.devices)
+    static func load(devices: [String], imageSectorSize: Int) -> Inventory {
+        let scan = DiskScanner(imageSectorSize: imageSectorSize).scan(devices)
         let assembled = GroupAssembler.assemble(scan.members)
-        return Inventory(groups: assembled.groups, errors: scan.errors + assembled.errors.map(\.description))
+        return Inventory(groups: assembled.groups, errors: scan.errors + assembled.errors.map(\.description),
+                         explicitDevices: !devices.isEmpty)
     }
 
-    /// Groups matching `selector` (name or GUID); all when nil.
+    /// Groups matching `selector` (name, device-safe name or GUID); all when nil.
     func groups(matching selector: String?) -> [DiskGroup] {
         guard let selector else { return groups }
-        return groups.filter { $0.name.display == selector || $0.guid.text == selector.lowercased() || DMName.group($0) == selector }
+        return groups.filter {
+            $0.name.display == selector || $0.guid.text == selector.lowercased() || DeviceNames.groupPart($0) == selector
+        }
     }
 
     func reportErrors() {
         for e in errors { warn(e) }
     }
+
+    /// Exit 1 when a named device could not be read, or named devices
+    /// held no dynamic disk at all.
+    var failed: Bool { !errors.isEmpty || (groups.isEmpty && explicitDevices) }
 }
 
-import DMTable
-enum DMName {
-    static func group(_ g: DiskGroup) -> String { DeviceNames.groupPart(g) }
+/// Volume selection shared by `table` and `activate`.
+struct VolumeSelection {
+    static let options = [
+        OptionSpec(long: "group", short: "g", kind: .value("NAME|GUID"), help: "Only volumes of this disk group."),
+        OptionSpec(long: "volume", short: nil, kind: .repeated("NAME"), help: "Only this volume (repeatable)."),
+        OptionSpec(long: "whole-disk", short: nil, kind: .flag,
+                   help: "Map through whole disks even where a partition device covers the extent."),
+    ]
+
+    var group: String?
+    var volumes: [String]
+    var wholeDisk: Bool
+
+    init(_ a: ParsedArguments, volumes extra: [String] = []) {
+        group = a.value("group")
+        volumes = a.all("volume") + extra
+        wholeDisk = a.flag("whole-disk")
+    }
+
+    func planner() -> TablePlanner {
+        TablePlanner(resolver: wholeDisk ? WholeDiskResolver() : PartitionResolver() as any ExtentResolver)
+    }
+
+    /// The selected (group, volume) pairs; fails if a named group or
+    /// volume does not exist.
+    func select(_ inventory: Inventory) throws -> [(DiskGroup, Volume)] {
+        let groups = inventory.groups(matching: group)
+        if let group, groups.isEmpty {
+            warn("no disk group \(LDMName(group).display) found")
+            throw Failed()
+        }
+        var out: [(DiskGroup, Volume)] = []
+        for g in groups {
+            for v in g.volumes where volumes.isEmpty || volumes.contains(v.name.display) {
+                out.append((g, v))
+            }
+        }
+        for name in volumes where !out.contains(where: { $0.1.name.display == name }) {
+            warn("no volume \(LDMName(name).display) found")
+            throw Failed()
+        }
+        return out
+    }
+}
+
+/// Reaches extents through the smallest kernel partition that holds them
+/// (the LDM data partition, or the kernel's own per-LDM-partition device),
+/// falling back to the whole disk.
+struct PartitionResolver: ExtentResolver {
+    func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64) {
+        if let map = PartitionMap(device: location.device), let p = map.covering(start: start, length: length) {
+            return (p.path, start - p.start)
+        }
+        return (location.device, start)
+    }
 }

@@ -1,4 +1,3 @@
-import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,56 +11,83 @@ enum ExitStatus {
     static let usage: Int32 = 2
 }
 
-@main
-struct LDMCtl: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ldmctl",
-        abstract: "Use Windows dynamic disks (LDM) through the Linux device-mapper.",
-        discussion: """
-            Reads the Logical Disk Manager database that Windows keeps on dynamic disks \
-            and turns every volume into device-mapper tables. Without DEVICE arguments \
-            the system's block devices are scanned. A DEVICE may be an image file; attach \
-            it with `losetup -f --show IMAGE` before activating its volumes.
-            """,
-        subcommands: [ScanCommand.self, ShowCommand.self, TableCommand.self])
-
-    /// Runs a command; usage errors exit 2 (not ArgumentParser's 64).
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch is Failed {
-            Glibc.exit(ExitStatus.failed)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                exit(withError: error)
-            }
-            let message = fullMessage(for: error)
-            if !message.isEmpty { writeStderr(message + "\n") }
-            if code == .validationFailure { Glibc.exit(ExitStatus.usage) }
-            Glibc.exit(code.rawValue == 0 ? 0 : ExitStatus.failed)
-        }
-    }
-}
-
-/// Options every reading command takes.
-struct DeviceOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("Disks or image files to read; default: all block devices.", valueName: "device"))
-    var devices: [String] = []
-
-    @Option(name: .customLong("image-sector-size"), help: "Logical sector size of image files (512 or 4096).")
-    var imageSectorSize: Int = 512
-
-    func validate() throws {
-        guard imageSectorSize == 512 || imageSectorSize == 4096 else {
-            throw ValidationError("--image-sector-size must be 512 or 4096")
-        }
-    }
-}
-
 /// A command failed after printing its reason: exit 1.
 struct Failed: Error {}
+
+enum LDMCtl {
+    static let version = "0.1.0"
+    static let commands: [any Command.Type] = [
+        ScanCommand.self, ShowCommand.self, TableCommand.self,
+    ]
+
+    static let help = """
+        usage: ldmctl COMMAND [OPTIONS] [DEVICE...]
+
+        Use Windows dynamic disks (LDM) through the Linux device-mapper.
+
+        Reads the Logical Disk Manager database that Windows keeps on dynamic disks
+        and turns every volume into device-mapper tables. Without DEVICE arguments
+        the system's block devices are scanned. A DEVICE may be an image file; attach
+        it with `losetup -f --show -P IMAGE` before activating its volumes.
+
+        commands:
+
+        """
+
+    static func main() -> Int32 {
+        var args = Array(CommandLine.arguments.dropFirst())
+        guard let first = args.first else {
+            writeStderr(topHelp)
+            return ExitStatus.usage
+        }
+        if first == "-h" || first == "--help" || first == "help" {
+            if args.count > 1, let c = commands.first(where: { $0.name == args[1] }) {
+                print(c.help, terminator: "")
+            } else {
+                print(topHelp, terminator: "")
+            }
+            return ExitStatus.ok
+        }
+        if first == "--version" {
+            print("ldmctl \(version)")
+            return ExitStatus.ok
+        }
+        guard let type = commands.first(where: { $0.name == first }) else {
+            writeStderr("ldmctl: unknown command \(LDMNameDisplay.safe(first))\n\n" + topHelp)
+            return ExitStatus.usage
+        }
+        args.removeFirst()
+        if args.contains("-h") || args.contains("--help") {
+            print(type.help, terminator: "")
+            return ExitStatus.ok
+        }
+        do {
+            let parsed = try ArgumentParserLite.parse(args, type.options)
+            let command = try type.init(parsed)
+            try command.run()
+            return ExitStatus.ok
+        } catch let error as UsageError {
+            writeStderr("ldmctl \(type.name): \(error.message)\nusage: \(type.usage)\n")
+            return ExitStatus.usage
+        } catch is Failed {
+            return ExitStatus.failed
+        } catch {
+            warn("\(error)")
+            return ExitStatus.failed
+        }
+    }
+
+    static var topHelp: String {
+        help + commands.map { "  " + $0.name.padding(12) + $0.summary }.joined(separator: "\n")
+            + "\n\nRun `ldmctl COMMAND --help` for a command's options. See ldmctl(8).\n"
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}
 
 func warn(_ line: String) {
     writeStderr("ldmctl: \(line)\n")

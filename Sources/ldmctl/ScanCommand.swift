@@ -1,21 +1,29 @@
-import ArgumentParser
 import LDM
 
-struct ScanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "scan",
-        abstract: "List disk groups: name, GUID, disks present of total.")
+struct ScanCommand: Command {
+    static let name = "scan"
+    static let summary = "List disk groups: name, GUID, disks present of total."
+    static let usage = "ldmctl scan [--image-sector-size BYTES] [DEVICE...]"
+    static let options = DeviceArguments.options
 
-    @OptionGroup var options: DeviceOptions
+    let devices: [String]
+    let imageSectorSize: Int
+
+    init(_ a: ParsedArguments) throws {
+        devices = a.positional
+        imageSectorSize = try DeviceArguments.imageSectorSize(a)
+    }
 
     func run() throws {
-        let inventory = Inventory.load(options)
+        let inventory = Inventory.load(devices: devices, imageSectorSize: imageSectorSize)
         inventory.reportErrors()
+        var out = ""
         for g in inventory.groups {
-            var line = "\(g.name.display) \(g.guid) \(g.presentDiskCount)/\(g.disks.count)"
-            if g.cloneIndex > 0 { line += " clone \(g.cloneIndex)" }
-            print(line)
+            out += "\(g.name.display) \(g.guid) \(g.presentDiskCount)/\(g.disks.count)"
+            if g.cloneIndex > 0 { out += " clone \(g.cloneIndex)" }
+            out += "\n"
         }
-        if !inventory.errors.isEmpty || (inventory.groups.isEmpty && !options.devices.isEmpty) { throw Failed() }
+        print(out, terminator: "")
+        if inventory.failed { throw Failed() }
     }
 }

@@ -1,33 +1,32 @@
-import ArgumentParser
 import LDM
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
-struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "show",
-        abstract: "Show disk groups, their disks with regions, and volumes with partitions and state.")
+struct ShowCommand: Command {
+    static let name = "show"
+    static let summary = "Show disk groups, their disks with regions, and volumes with partitions and state."
+    static let usage = "ldmctl show [--json] [--image-sector-size BYTES] [DEVICE...]"
+    static let options = [
+        OptionSpec(long: "json", short: nil, kind: .flag, help: "Print JSON (stable keys; see ldmctl(8))."),
+    ] + DeviceArguments.options
 
-    @Flag(help: "Print JSON (stable keys; see ldmctl(8)).")
-    var json = false
+    let json: Bool
+    let devices: [String]
+    let imageSectorSize: Int
 
-    @OptionGroup var options: DeviceOptions
+    init(_ a: ParsedArguments) throws {
+        json = a.flag("json")
+        devices = a.positional
+        imageSectorSize = try DeviceArguments.imageSectorSize(a)
+    }
 
     func run() throws {
-        let inventory = Inventory.load(options)
+        let inventory = Inventory.load(devices: devices, imageSectorSize: imageSectorSize)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(ShowOutput(groups: inventory.groups, errors: inventory.errors))
-            print(String(decoding: data, as: UTF8.self))
+            print(ShowOutput.json(groups: inventory.groups, errors: inventory.errors).rendered())
         } else {
             for g in inventory.groups { printGroup(g) }
         }
         inventory.reportErrors()
-        if !inventory.errors.isEmpty || (inventory.groups.isEmpty && !options.devices.isEmpty) { throw Failed() }
+        if inventory.failed { throw Failed() }
     }
 
     func printGroup(_ g: DiskGroup) {

@@ -3,105 +3,81 @@ import LDM
 /// The JSON that `show --json` prints. Keys are part of the interface:
 /// scripts depend on `groups[].name/guid/disks/volumes` and on each
 /// volume's `name`, `type`, `sizeBytes` and `state`. Add keys, never rename.
-struct ShowOutput: Encodable {
-    var groups: [GroupOut]
-    var errors: [String]
-
-    struct GroupOut: Encodable {
-        var name: String
-        var guid: String
-        var clone: Int
-        var cloneOf: String?
-        var sectorSize: Int
-        var committedSequence: UInt64
-        var databaseSource: String
-        var disksPresent: Int
-        var disks: [DiskOut]
-        var volumes: [VolumeOut]
-        var notes: [String]
+enum ShowOutput {
+    static func json(groups: [DiskGroup], errors: [String]) -> JSON {
+        .object([
+            ("groups", .array(groups.map(group))),
+            ("errors", .array(errors.map(JSON.string))),
+        ])
     }
 
-    struct DiskOut: Encodable {
-        var name: String
-        var guid: String
-        var present: Bool
-        var device: String?
-        var partitionStyle: String?
-        var dataStart: UInt64?
-        var dataSize: UInt64?
-        var databaseStart: UInt64?
-        var regions: [RegionOut]
+    static func group(_ g: DiskGroup) -> JSON {
+        .object([
+            ("name", .string(g.name.display)),
+            ("guid", .string(g.guid.text)),
+            ("clone", .int(g.cloneIndex)),
+            ("sectorSize", .int(g.sectorSize)),
+            ("committedSequence", .number(g.committedSequence)),
+            ("databaseSource", .string(LDMName(g.databaseSource).display)),
+            ("disksPresent", .int(g.presentDiskCount)),
+            ("disks", .array(g.disks.map(disk))),
+            ("volumes", .array(g.volumes.map { volume($0, g) })),
+            ("notes", .array(g.notes.map { .string(LDMName($0).display) })),
+        ])
     }
 
-    struct RegionOut: Encodable {
-        var start: UInt64
-        var size: UInt64
-        var free: Bool
-        var partition: String?
-        var volume: String?
+    static func disk(_ d: Disk) -> JSON {
+        let loc = d.location
+        return .object([
+            ("name", .string(d.name.display)),
+            ("guid", .string(d.guid.text)),
+            ("present", .bool(d.isPresent)),
+            ("device", .optional(loc.map { LDMName($0.device).display })),
+            ("partitionStyle", .optional(loc?.partitionStyle.rawValue)),
+            ("dataStart", .optional(loc?.dataStart)),
+            ("dataSize", .optional(loc?.dataSize)),
+            ("databaseStart", .optional(loc?.databaseStart)),
+            ("regions", .array(d.regions.map { r in
+                .object([
+                    ("start", .number(r.start)),
+                    ("size", .number(r.size)),
+                    ("free", .bool(r.partitionName == nil)),
+                    ("partition", .optional(r.partitionName?.display)),
+                    ("volume", .optional(r.volumeName?.display)),
+                ])
+            })),
+        ])
     }
 
-    struct VolumeOut: Encodable {
-        var name: String
-        var guid: String?
-        var type: String
-        var sizeBytes: UInt64
-        var sizeSectors: UInt64
-        var chunkSizeBytes: UInt64
-        var driveHint: String?
-        var partitionType: UInt8
-        var state: String
-        var partitions: [PartitionOut]
-    }
-
-    struct PartitionOut: Encodable {
-        var name: String
-        var disk: String
-        var diskPresent: Bool
-        var plex: Int
-        var column: UInt64
-        var start: UInt64
-        var size: UInt64
-        var volumeOffset: UInt64
-    }
-
-    init(groups: [DiskGroup], errors: [String]) {
-        self.errors = errors
-        self.groups = groups.map { g in
-            GroupOut(
-                name: g.name.display, guid: g.guid.text, clone: g.cloneIndex,
-                cloneOf: g.cloneIndex > 0 ? g.guid.text : nil,
-                sectorSize: g.sectorSize,
-                committedSequence: g.committedSequence, databaseSource: LDMName(g.databaseSource).display,
-                disksPresent: g.presentDiskCount,
-                disks: g.disks.map { d in
-                    DiskOut(name: d.name.display, guid: d.guid.text, present: d.isPresent,
-                            device: d.location.map { LDMName($0.device).display },
-                            partitionStyle: d.location?.partitionStyle.rawValue,
-                            dataStart: d.location?.dataStart, dataSize: d.location?.dataSize,
-                            databaseStart: d.location?.databaseStart,
-                            regions: d.regions.map {
-                                RegionOut(start: $0.start, size: $0.size, free: $0.partitionName == nil,
-                                          partition: $0.partitionName?.display, volume: $0.volumeName?.display)
-                            })
-                },
-                volumes: g.volumes.map { v in
-                    VolumeOut(name: v.name.display, guid: v.guid?.text, type: v.type.rawValue,
-                              sizeBytes: v.size * UInt64(g.sectorSize), sizeSectors: v.size,
-                              chunkSizeBytes: v.chunkSize * UInt64(g.sectorSize),
-                              driveHint: v.driveHint?.display, partitionType: v.partitionType,
-                              state: v.state.rawValue,
-                              partitions: v.components.enumerated().flatMap { (plex, c) in
-                                  c.partitions.map { p in
-                                      let disk = g.disk(id: p.diskID)
-                                      return PartitionOut(name: p.name.display, disk: disk?.name.display ?? "?",
-                                                          diskPresent: disk?.isPresent ?? false, plex: plex,
-                                                          column: p.column, start: p.start, size: p.size,
-                                                          volumeOffset: p.volumeOffset)
-                                  }
-                              })
-                },
-                notes: g.notes.map { LDMName($0).display })
+    static func volume(_ v: Volume, _ g: DiskGroup) -> JSON {
+        let bytes = UInt64(g.sectorSize)
+        var parts: [JSON] = []
+        for (plex, c) in v.components.enumerated() {
+            for p in c.partitions {
+                let disk = g.disk(id: p.diskID)
+                parts.append(.object([
+                    ("name", .string(p.name.display)),
+                    ("disk", .string(disk?.name.display ?? "")),
+                    ("diskPresent", .bool(disk?.isPresent ?? false)),
+                    ("plex", .int(plex)),
+                    ("column", .number(p.column)),
+                    ("start", .number(p.start)),
+                    ("size", .number(p.size)),
+                    ("volumeOffset", .number(p.volumeOffset)),
+                ]))
+            }
         }
+        return .object([
+            ("name", .string(v.name.display)),
+            ("guid", .optional(v.guid?.text)),
+            ("type", .string(v.type.rawValue)),
+            ("sizeBytes", .number(v.size * bytes)),
+            ("sizeSectors", .number(v.size)),
+            ("chunkSizeBytes", .number(v.chunkSize * bytes)),
+            ("driveHint", .optional(v.driveHint?.display)),
+            ("partitionType", .int(Int(v.partitionType))),
+            ("state", .string(v.state.rawValue)),
+            ("partitions", .array(parts)),
+        ])
     }
 }

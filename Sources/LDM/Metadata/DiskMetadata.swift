@@ -30,9 +30,13 @@ struct MetadataReader<Source: SectorSource> {
     var notes: [String] = []
     var bytesRead = 0
 
-    init(source: Source) { self.source = source }
+    /// The source's name, made safe to print once.
+    let device: String
 
-    var device: String { source.displayName }
+    init(source: Source) {
+        self.source = source
+        self.device = source.displayName
+    }
     var sectorSize: Int { source.sectorSize }
 
     mutating func sectors(_ lba: UInt64, _ count: Int, _ what: String) throws -> [UInt8] {

@@ -56,7 +56,7 @@ struct VBLKAssembler {
     }
 
     private mutating func slot(_ bytes: [UInt8], _ slot: Int) throws {
-        guard Array(bytes[0..<4]) == Self.magic else {
+        guard bytes[0] == 0x56, bytes[1] == 0x42, bytes[2] == 0x4C, bytes[3] == 0x4B else {  // "VBLK"
             throw fail(slot, "magic", "no \"VBLK\" signature inside the \(slotCount) slots the VMDB claims")
         }
         var c = ByteCursor(bytes, offset: 4)

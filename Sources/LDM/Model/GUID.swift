@@ -8,36 +8,37 @@ public struct GUID: Hashable, Comparable, Sendable, Codable, CustomStringConvert
     /// Parses ASCII text; nil unless it is exactly a GUID (hex digits and
     /// dashes in 8-4-4-4-12), so untrusted text never becomes a GUID.
     public init?(text bytes: some Collection<UInt8>) {
-        let chars = Array(bytes)
-        guard chars.count == 36 else { return nil }
-        var out = ""
-        for (i, c) in chars.enumerated() {
-            if [8, 13, 18, 23].contains(i) {
+        guard bytes.count == 36 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (i, c) in bytes.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
                 guard c == UInt8(ascii: "-") else { return nil }
-                out += "-"
+                out.append(c)
                 continue
             }
             switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"):
-                out.unicodeScalars.append(Unicode.Scalar(c))
-            case UInt8(ascii: "A")...UInt8(ascii: "F"):
-                out.unicodeScalars.append(Unicode.Scalar(c + 0x20))
-            default:
-                return nil
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): out.append(c)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): out.append(c + 0x20)
+            default: return nil
             }
         }
-        text = out
+        text = String(decoding: out, as: UTF8.self)
     }
 
     public init?(_ string: String) { self.init(text: Array(string.utf8)) }
 
     /// 16 bytes in RFC 4122 (big-endian) order.
     public init?(binary bytes: some Collection<UInt8>) {
-        let b = Array(bytes)
-        guard b.count == 16 else { return nil }
-        let h = b.map(hex2)
-        text = h[0..<4].joined() + "-" + h[4..<6].joined() + "-" + h[6..<8].joined() + "-"
-            + h[8..<10].joined() + "-" + h[10..<16].joined()
+        guard bytes.count == 16 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hexDigit(b >> 4))
+            out.append(hexDigit(b & 0xF))
+        }
+        text = String(decoding: out, as: UTF8.self)
     }
 
     public var binary: [UInt8] {

@@ -11,6 +11,9 @@ public struct LDMName: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// (control characters, newlines, non-ASCII) shown as `\xHH`. Safe for a
     /// terminal, a log line or JSON.
     public var display: String {
+        if raw.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C && $0 != 0x22 && $0 != 0x27 }) {
+            return String(decoding: raw, as: UTF8.self)
+        }
         var out = ""
         for byte in raw {
             if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"),
@@ -30,6 +33,7 @@ public struct LDMName: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// (documented in ldmctl(8)). The mapping is not injective (a name may
     /// contain `_x41` literally), so planners check the results are unique.
     public var deviceSafe: String {
+        if raw.allSatisfy(Self.isDeviceSafe) { return String(decoding: raw, as: UTF8.self) }
         var out = ""
         for byte in raw {
             if Self.isDeviceSafe(byte) {
@@ -64,8 +68,12 @@ public struct LDMName: Hashable, Comparable, Sendable, Codable, CustomStringConv
     }
 }
 
+/// ASCII of one lower-case hex digit.
 @inline(__always)
+func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+}
+
 func hex2(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    String(decoding: [hexDigit(byte >> 4), hexDigit(byte & 0xF)], as: UTF8.self)
 }

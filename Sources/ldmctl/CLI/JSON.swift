@@ -1,0 +1,69 @@
+/// A JSON value and its pretty printer: enough for `show --json` and
+/// `status --json` without Foundation (see Arguments.swift for why).
+indirect enum JSON {
+    case object([(String, JSON)])
+    case array([JSON])
+    case string(String)
+    case number(UInt64)
+    case int(Int)
+    case bool(Bool)
+    case null
+
+    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    static func optional(_ n: UInt64?) -> JSON { n.map(JSON.number) ?? .null }
+
+    func rendered(indent: Int = 0) -> String {
+        var out = ""
+        write(to: &out, indent: indent)
+        return out
+    }
+
+    func write(to out: inout String, indent: Int) {
+        let pad = String(repeating: " ", count: indent + 2)
+        switch self {
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{\n"
+            for (i, (k, v)) in members.enumerated() {
+                out += pad
+                JSON.quote(k, into: &out)
+                out += ": "
+                v.write(to: &out, indent: indent + 2)
+                out += i == members.count - 1 ? "\n" : ",\n"
+            }
+            out += String(repeating: " ", count: indent) + "}"
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (i, v) in items.enumerated() {
+                out += pad
+                v.write(to: &out, indent: indent + 2)
+                out += i == items.count - 1 ? "\n" : ",\n"
+            }
+            out += String(repeating: " ", count: indent) + "]"
+        case .string(let s): JSON.quote(s, into: &out)
+        case .number(let n): out += String(n)
+        case .int(let n): out += String(n)
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        }
+    }
+
+    /// RFC 8259 string escaping; control characters as \u00XX.
+    static func quote(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20 || u.value == 0x7F:
+                out += "\\u00" + String(u.value >> 4, radix: 16) + String(u.value & 0xF, radix: 16)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,4 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+exit(LDMCtl.main())
