@@ -1,5 +1,6 @@
 import XCTest
 @testable import LDMWriter
+import LDM
 
 /// Structure-level checks of what the image writer produces.
 final class WriterStructureTests: XCTestCase {
@@ -250,7 +251,7 @@ final class WriterStructureTests: XCTestCase {
         let chunk = Int(raid.chunkSize) * 512
         let cols = raid.partitions.map { p -> [UInt8] in
             let image = images[p.diskIndex]
-            return image.read(at: (g.disks[p.diskIndex].dataStart + p.start) * 512, count: Int(p.size) * 512)
+            return image.read(at: (g.disks[p.diskIndex].dataStart + p.start) * 512, count: Int(p.size) * 512, includeContent: true)
         }
         for row in 0..<(cols[0].count / chunk) {
             let range = row * chunk..<(row + 1) * chunk
@@ -275,7 +276,7 @@ final class WriterStructureTests: XCTestCase {
         let images = try ImageWriter.write(spec)
         for v in g.volumes {
             func part(_ p: PlannedPartition) -> [UInt8] {
-                images[p.diskIndex].read(at: (g.disks[p.diskIndex].dataStart + p.start) * 512, count: Int(p.size) * 512)
+                images[p.diskIndex].read(at: (g.disks[p.diskIndex].dataStart + p.start) * 512, count: Int(p.size) * 512, includeContent: true)
             }
             let parts = v.partitions.map(part)
             let chunk = Int(v.chunkSize) * 512
@@ -390,5 +391,17 @@ final class WriterStructureTests: XCTestCase {
         let a = try ImageWriter.write(smallSpec()).map { $0.bytes(includeContent: false) }
         let b = try ImageWriter.write(smallSpec()).map { $0.bytes(includeContent: false) }
         XCTAssertEqual(a, b)
+    }
+}
+
+extension WriterStructureTests {
+    /// The reader's own code path on an image that never touches the disk.
+    func testDiskImageIsASectorSource() throws {
+        let image = try ImageWriter.write(smallSpec())[0]
+        let source: any SectorSource = image
+        XCTAssertEqual(source.sectorSize, 512)
+        XCTAssertEqual(source.byteCount, 16 * MiB)
+        XCTAssertEqual(try source.read(at: 6 * 512, count: 8), Array("PRIVHEAD".utf8))
+        XCTAssertThrowsError(try source.read(at: 16 * MiB - 4, count: 8))
     }
 }

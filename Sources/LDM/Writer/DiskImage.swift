@@ -32,8 +32,9 @@ public struct DiskImage: Sendable {
         patches.append((offset, bytes))
     }
 
-    /// Bytes `offset ..< offset+count` of the image (zero past the end).
-    public func read(at offset: UInt64, count: Int, includeContent: Bool = true) -> [UInt8] {
+    /// Bytes `offset ..< offset+count` of the image (zero past the end);
+    /// without content the volumes read as zeros.
+    public func read(at offset: UInt64, count: Int, includeContent: Bool) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         let end = offset + UInt64(count)
         func overlay(_ at: UInt64, _ bytes: [UInt8]) {
@@ -78,7 +79,8 @@ public struct DiskImage: Sendable {
                 var done: UInt64 = 0
                 while done < c.length {
                     let n = min(step, c.length - done)
-                    try put(fd, read(at: c.offset + done, count: Int(n)), at: c.offset + done, path: path)
+                    try put(fd, read(at: c.offset + done, count: Int(n), includeContent: true),
+                            at: c.offset + done, path: path)
                     done += n
                 }
             }

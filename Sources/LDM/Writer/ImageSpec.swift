@@ -136,6 +136,7 @@ public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertibl
     case recordTooLarge(object: String, bytes: Int, limit: Int)
     case duplicateObjectID(UInt64)
     case io(path: String, operation: String, errno: Int32)
+    case outOfRange(offset: UInt64, count: Int, size: UInt64)
 
     public var description: String {
         switch self {
@@ -157,6 +158,7 @@ public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertibl
             return "the record of '\(object)' needs \(bytes) bytes, 4 VBLK fragments hold \(limit)"
         case let .duplicateObjectID(id): return "object id \(id) used twice"
         case let .io(path, operation, errno): return "\(operation) \(path): errno \(errno)"
+        case let .outOfRange(offset, count, size): return "bytes \(offset)+\(count) lie past the image end (\(size))"
         }
     }
 }
