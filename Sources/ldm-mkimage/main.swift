@@ -15,7 +15,12 @@ struct MkImage: ParsableCommand {
             "LDMCTL <group>/<volume> sector <n>" and is filled with a \
             deterministic pseudo-random stream, so a reader can check what it \
             reassembles. RAID-5 volumes use Windows' layout (left-symmetric, \
-            columns in column-index order).
+            columns in column-index order). All sizes in a spec are in bytes; \
+            the LDM records hold them in the disk's logical sectors.
+
+            Image files carry no sector size: tools assume 512 bytes. To read \
+            4096-byte-sector images attach them with \
+            `losetup --sector-size 4096 -f --show IMAGE`.
 
             Examples:
               ldm-mkimage sample /tmp/ldm

@@ -182,10 +182,14 @@ final class WriterLdmtoolTests: XCTestCase {
             }
             let size = Int(vol["size"] as? UInt64 ?? 0) * 512
             XCTAssertEqual(volume.count, size, name)
-            var d = ContentDigest()
-            d.update(volume)
-            XCTAssertEqual(ContentDigest.hex(d.finalize()),
-                           VolumeContent.sha256(group: "Content", volume: name, sectors: UInt64(size / 512)), name)
+            if name == "R" {  // one volume by hash, as a reader's test would
+                var d = ContentDigest()
+                d.update(volume)
+                XCTAssertEqual(ContentDigest.hex(d.finalize()),
+                               VolumeContent.sha256(group: "Content", volume: name, sectors: UInt64(size / 512)), name)
+            } else {
+                XCTAssert(volume == VolumeContent.bytes(group: "Content", volume: name, sectors: 0..<UInt64(size / 512)), name)
+            }
         }
     }
 

@@ -20,14 +20,19 @@ public struct ContentDigest: Sendable {
     public init() {}
 
     public mutating func update(_ bytes: some Collection<UInt8>) {
-        length &+= UInt64(bytes.count)
-        pending += bytes
-        var start = 0
-        while pending.count - start >= 64 {
-            compress(pending, from: start)
-            start += 64
+        var data = Array(bytes)
+        length &+= UInt64(data.count)
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, data.count)
+            pending += data[0..<take]
+            data.removeFirst(take)
+            guard pending.count == 64 else { return }
+            compressBlocks(pending)
+            pending = []
         }
-        pending.removeFirst(start)
+        let whole = data.count / 64 * 64
+        compressBlocks(data[0..<whole])
+        pending += data[whole...]
     }
 
     /// The 32-byte digest.
@@ -38,11 +43,7 @@ public struct ContentDigest: Sendable {
         while tail.count % 64 != 56 { tail.append(0) }
         let bits = length &* 8
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
-        var start = 0
-        while start < tail.count {
-            copy.compress(tail, from: start)
-            start += 64
-        }
+        copy.compressBlocks(tail[...])
         return copy.h.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (24 - 8 * UInt32($0))) } }
     }
 
@@ -51,23 +52,47 @@ public struct ContentDigest: Sendable {
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
     }
 
-    private mutating func compress(_ block: [UInt8], from start: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
+    /// Runs the compression function over whole 64-byte blocks. Everything
+    /// hot stays in locals and typed buffers so debug builds stay usable.
+    private mutating func compressBlocks(_ blocks: ArraySlice<UInt8>) {
+        var state = h
+        var schedule = [UInt32](repeating: 0, count: 64)
+        blocks.withUnsafeBufferPointer { m in
+            Self.k.withUnsafeBufferPointer { k in
+                schedule.withUnsafeMutableBufferPointer { w in
+                    state.withUnsafeMutableBufferPointer { h in
+                        var start = 0
+                        while start + 64 <= m.count {
+                            Self.compress(m, start, w, k, h)
+                            start += 64
+                        }
+                    }
+                }
+            }
+        }
+        h = state
+    }
+
+    private mutating func compressBlocks(_ blocks: [UInt8]) { compressBlocks(blocks[...]) }
+
+    private static func compress(_ m: UnsafeBufferPointer<UInt8>, _ start: Int, _ w: UnsafeMutableBufferPointer<UInt32>,
+                                 _ k: UnsafeBufferPointer<UInt32>, _ h: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             let j = start + 4 * i
-            w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+            w[i] = UInt32(m[j]) << 24 | UInt32(m[j + 1]) << 16 | UInt32(m[j + 2]) << 8 | UInt32(m[j + 3])
         }
         for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            let x = w[i - 15], y = w[i - 2]
+            let s0 = (x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3)
+            let s1 = (y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10)
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
         var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
         for i in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let s1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
             let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ Self.k[i] &+ w[i]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+            let s0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
             hh = g; g = f; f = e; e = d &+ t1
@@ -76,6 +101,4 @@ public struct ContentDigest: Sendable {
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
         h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
-
-    private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }

@@ -16,6 +16,16 @@ public enum VolumeContent {
         return out
     }
 
+    /// Content sectors `sectors` of a volume, back to back (for volumes small
+    /// enough to hold in memory; comparing bytes is cheaper than hashing in
+    /// debug builds).
+    public static func bytes(group: String, volume: String, sectors: Range<UInt64>) -> [UInt8] {
+        let stream = ContentStream(group: group, volume: volume)
+        var out = [UInt8](repeating: 0, count: sectors.count * sectorSize)
+        for (i, n) in sectors.enumerated() { stream.fill(&out, at: i * sectorSize, index: n) }
+        return out
+    }
+
     /// SHA-256 of the first `sectors` content sectors of a volume, in hex.
     public static func sha256(group: String, volume: String, sectors: UInt64) -> String {
         let stream = ContentStream(group: group, volume: volume)
