@@ -8,6 +8,9 @@ public enum DMMemberState: String, Sendable, Codable, Equatable {
     case dead
     /// Other mirror failure letters: `F` flush, `S` sync, `R` read, `U` unclassified.
     case failed
+    /// `-` (raid): no device in this slot (the table gave `- -`); seen on
+    /// kernel 6.1 for a degraded raid5 started without the leg.
+    case missing
     case unknown
 
     init(raid character: Character) {
@@ -15,6 +18,7 @@ public enum DMMemberState: String, Sendable, Codable, Equatable {
         case "A": self = .alive
         case "a": self = .aliveNotInSync
         case "D": self = .dead
+        case "-": self = .missing
         default: self = .unknown
         }
     }
@@ -57,7 +61,7 @@ public struct DMRedundancyHealth: Sendable, Codable, Equatable {
     public var mismatchCount: UInt64?
 
     public var inSync: Bool { totalSectors > 0 && syncedSectors >= totalSectors }
-    public var degraded: Bool { members.contains { $0.state == .dead || $0.state == .failed } }
+    public var degraded: Bool { members.contains { [.dead, .failed, .missing].contains($0.state) } }
 
     /// Parses `raid` status `<level> <#devs> <health> <synced>/<total>
     /// <action> <mismatches> [...]` against its table `<level> <#params>

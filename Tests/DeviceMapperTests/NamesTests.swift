@@ -68,6 +68,16 @@ import Testing
         #expect(h.degraded && !h.inSync)
     }
 
+    /// As kernel 6.1 prints a raid5 started with its middle leg missing.
+    @Test func raid5MissingLeg() throws {
+        let h = try #require(DMRedundancyHealth.parse(
+            type: "raid", tableParams: "raid5_ls 2 128 nosync 3 - 254:2 - - - 254:4",
+            status: "raid5_ls 3 A-A 96256/96256 idle 0 0 -"))
+        #expect(h.members.map(\.state) == [.alive, .missing, .alive])
+        #expect(h.members[1].device == "-")
+        #expect(h.degraded && h.inSync)
+    }
+
     @Test func mirror() throws {
         let h = try #require(DMRedundancyHealth.parse(
             type: "mirror", tableParams: "", status: "2 254:1 254:2 2048/2048 1 AD 1 core"))

@@ -1,0 +1,69 @@
+# The VM itself: device-mapper, loop, udev and ldmtool work, and the real
+# Windows images give the volumes libldm's reference tool gives. Later
+# tests compare ldmctl against the checksums here.
+. "$VM_LIB"
+
+GROUP_GUID=03c0c4fc-8b6f-402b-9431-4be2e5823b1c
+GROUP=Red-nzv8x6obywgDg0
+
+# sha256 of each volume as ldmtool maps it (whole device).
+declare -A EXPECTED_SHA=(
+    [Volume1]=6b5398dca1f9671f6e483ceb2491a76a74aa33dc2e3f30147efe2720ffe7bb3a  # simple
+    [Volume2]=125be910bcd26819400f505323d777d2a7d06d7017237adf61848bafd5c55278  # spanned
+    [Stripe1]=4d09261ddb47c1ad0625326032b6a1e86f9a24192cecab10c59dc7c4ee673ddb  # striped
+    [Volume4]=0610313ce7e5c74dc12685195570231838db1bc72c26f07bef246338ef0e4263  # spanned, on the striped disks
+    [Volume3]=b0aec653c2eb833d937b58bbf1d52fad836465faa771225e7d5be8f8e542763b  # mirrored
+    [Raid1]=4f9ff1f8e6e7684c6e2f7856ae38c76212f4090eded9c3af8b652be55c718f97    # RAID-5
+)
+
+# --- kernel pieces ---
+assert_exists /dev/mapper/control "device-mapper control node exists"
+targets=$(dmsetup targets)
+for t in linear striped mirror raid error; do
+    assert_contains "$targets" "$t" "dm target '$t' is available"
+done
+assert_ok "udevd answers" -- udevadm control --ping
+
+# --- udev makes /dev/mapper links for a device ---
+assert_ok "dmsetup create a zero device" -- dmsetup create harness_zero --uuid LDM-harness-zero --table "0 2048 zero"
+on_cleanup dmsetup remove harness_zero
+link=$(readlink /dev/mapper/harness_zero || true)
+assert_contains "$link" "dm-" "/dev/mapper/harness_zero is udev's symlink to a dm node"
+assert_exists /dev/disk/by-id/dm-uuid-LDM-harness-zero "udev made the by-id uuid link"
+assert_ok "remove it" -- dmsetup remove harness_zero
+assert_not_exists /dev/mapper/harness_zero "link gone after remove"
+
+# --- loop devices with partitions ---
+[ -n "$(ls "$LDM_IMAGES"/*.img 2>/dev/null)" ] || skip "real images not available"
+loops=$(attach_set simple spanned striped mirrored raid5)
+assert_eq "$(echo "$loops" | wc -l)" 10 "ten images attached read-only"
+udevadm settle
+for l in $loops; do
+    [ -e "${l}p1" ] || fail "partition ${l}p1 missing"
+done
+pass "every loop shows its LDM data partition"
+
+# --- ldmtool, libldm's reference activator ---
+scan=$(ldmtool scan)
+assert_contains "$scan" "$GROUP_GUID" "ldmtool scan finds the disk group"
+created=$(ldmtool create all)
+on_cleanup ldmtool remove all
+echo "$created" | sed 's/^/       | /'
+for vol in "${!EXPECTED_SHA[@]}"; do
+    dev=/dev/mapper/ldm_vol_${GROUP}_$vol
+    assert_exists "$dev" "ldmtool created $vol"
+    assert_eq "$(ntfscat "$dev" test.txt 2>&1)" "Filesystem test" "$vol: NTFS test.txt reads back"
+    assert_eq "$(sha256sum <"$dev" | cut -d' ' -f1)" "${EXPECTED_SHA[$vol]}" "$vol: sha256 as recorded"
+done
+dmsetup table | sed 's/^/       | /'
+dmsetup status | sed 's/^/       | /'
+assert_contains "$(dmsetup status ldm_vol_${GROUP}_Raid1)" "AAA" "RAID-5 has all three members alive"
+assert_contains "$(dmsetup status ldm_vol_${GROUP}_Volume3)" "AA" "mirror has both members alive"
+
+assert_ok "ldmtool remove all" -- ldmtool remove all
+assert_eq "$(dm_names | wc -l)" 0 "no dm devices left"
+
+# Nothing was written to any member disk.
+writes=0
+for l in $loops; do writes=$((writes + $(awk '{print $5}' /sys/block/$(basename $l)/stat))); done
+assert_eq "$writes" 0 "no write I/O reached the loop devices"
