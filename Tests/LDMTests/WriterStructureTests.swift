@@ -158,6 +158,11 @@ final class WriterStructureTests: XCTestCase {
         let component = try XCTUnwrap(strict.records.first { $0.type == 0x32 })
         XCTAssertEqual(component.name.count, 255)
         XCTAssertTrue(component.name.suffix(3) == Array("-01".utf8))
+        // Multi-byte names are cut on a character boundary.
+        let cut = ImagePlanner.childName("x" + String(repeating: "é", count: 127), "-01")
+        XCTAssertEqual(cut, "x" + String(repeating: "é", count: 125) + "-01", "half an é is dropped")
+        let cut2 = ImagePlanner.childName(String(repeating: "é", count: 128), "-01")
+        XCTAssertEqual(cut2, String(repeating: "é", count: 126) + "-01")
         let named = strict.records.filter { $0.name == Array(long.utf8) }
         XCTAssertEqual(named.count, 2, "volume and disk record")
         XCTAssertEqual(image.layout.database.slots(of: long).count, named.map(\.fragments).reduce(0, +))
@@ -351,6 +356,7 @@ final class WriterStructureTests: XCTestCase {
         expect(group([.init(name: "V", kind: .raid5, sizeBytes: MiB, disks: ["D"])])) { if case .wrongDiskCount = $0 { true } else { false } }
         expect(group([.init(name: "V", kind: .simple, sizeBytes: MiB, disks: ["D"], guid: "nope")])) { if case .invalidGUID = $0 { true } else { false } }
         expect(group([], disks: [disk, disk])) { $0 == .duplicateName(what: "disk", name: "D") }
+        expect(group([], disks: [])) { $0 == .emptyGroup("G") }
         var odd = disk
         odd.sectorSize = 1024
         expect(group([], disks: [odd])) { $0 == .unsupported(what: "sector size", value: 1024) }

@@ -48,7 +48,8 @@ enum ImagePlanner {
     /// `base` followed by `suffix`, cutting `base` so the whole fits a vstr.
     static func childName(_ base: String, _ suffix: String) -> String {
         var b = Array(base.utf8.prefix(maxName - suffix.utf8.count))
-        while String(validating: b, as: UTF8.self) == nil { b.removeLast() }
+        // Never cut inside a UTF-8 sequence: drop bytes until it decodes intact.
+        while !String(decoding: b, as: UTF8.self).utf8.elementsEqual(b) { b.removeLast() }
         return String(decoding: b, as: UTF8.self) + suffix
     }
 
@@ -75,7 +76,7 @@ enum ImagePlanner {
         guard [64, 128, 256, 512].contains(g.vblkSize) else {
             throw .unsupported(what: "VBLK size", value: g.vblkSize)
         }
-        guard !g.disks.isEmpty else { throw .wrongDiskCount(volume: g.name, count: 0, expected: "a disk group with disks") }
+        guard !g.disks.isEmpty else { throw .emptyGroup(g.name) }
         let groupGUID = try guid(g.guid, derivedFrom: ["group", g.name], what: "disk group \(g.name)")
 
         let fixedIDs = g.volumes.compactMap(\.objectID)

@@ -123,6 +123,7 @@ public struct ImageSpec: Sendable, Equatable, Codable {
 /// Why a spec cannot be written, or why writing failed.
 public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyName(what: String)
+    case emptyGroup(String)
     case nameTooLong(what: String, name: String, limit: Int)
     case duplicateName(what: String, name: String)
     case invalidGUID(what: String, text: String)
@@ -141,6 +142,7 @@ public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case let .emptyName(what): return "\(what): empty name"
+        case let .emptyGroup(name): return "disk group '\(name)' has no disks"
         case let .nameTooLong(what, name, limit):
             return "\(what) name '\(name)' is \(name.utf8.count) bytes, at most \(limit) allowed"
         case let .duplicateName(what, name): return "two \(what)s are named '\(name)'"
