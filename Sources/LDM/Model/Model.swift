@@ -70,6 +70,13 @@ public struct Volume: Equatable, Sendable, Codable {
     public var state: VolumeState
 
     public var partitions: [Partition] { components.flatMap(\.partitions) }
+
+    public init(id: UInt64, name: LDMName, guid: GUID?, type: VolumeType, size: UInt64, chunkSize: UInt64,
+                driveHint: LDMName?, partitionType: UInt8, components: [Component], state: VolumeState) {
+        self.id = id; self.name = name; self.guid = guid; self.type = type; self.size = size
+        self.chunkSize = chunkSize; self.driveHint = driveHint; self.partitionType = partitionType
+        self.components = components; self.state = state
+    }
 }
 
 /// A piece of a disk's data area: used by a partition, or free.
@@ -108,6 +115,13 @@ public struct DiskGroup: Equatable, Sendable, Codable {
     public var notes: [String]
     /// All disks are 512 or all 4096 bytes per sector.
     public var sectorSize: Int
+
+    public init(guid: GUID, name: LDMName, cloneIndex: Int, disks: [Disk], volumes: [Volume],
+                committedSequence: UInt64, databaseSource: String, notes: [String], sectorSize: Int) {
+        self.guid = guid; self.name = name; self.cloneIndex = cloneIndex; self.disks = disks
+        self.volumes = volumes; self.committedSequence = committedSequence
+        self.databaseSource = databaseSource; self.notes = notes; self.sectorSize = sectorSize
+    }
 
     public var presentDiskCount: Int { disks.filter(\.isPresent).count }
     public func disk(id: UInt64) -> Disk? { disks.first { $0.id == id } }

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+import LDM
+import LDMWriter
+import DMTable
+import BlockDevices
+
+/// Tables of written images, read back through a user-space model of the
+/// kernel's targets, must give each volume's known contents exactly: the
+/// writer and the planner were written independently from the format facts.
+final class WrittenImageTableTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldmctl-written-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func writeSample(sectorSize: Int = 512) throws -> [String] {
+        var paths: [String] = []
+        for image in try ImageWriter.write(SampleSpecs.standard(sectorSize: sectorSize)) {
+            let path = dir.appendingPathComponent(image.fileName).path
+            try image.write(to: path)
+            paths.append(path)
+        }
+        return paths
+    }
+
+    func groups(_ paths: [String], sectorSize: Int = 512) -> [DiskGroup] {
+        let scan = DiskScanner(imageSectorSize: sectorSize).scan(paths)
+        XCTAssertEqual(scan.errors, [])
+        let r = GroupAssembler.assemble(scan.members)
+        XCTAssertEqual(r.errors, [])
+        return r.groups
+    }
+
+    func digest(_ stack: VolumeStack) throws -> String {
+        var emulator = TableEmulator(stack)
+        var d = ContentDigest()
+        var s: UInt64 = 0
+        let top = stack.top
+        while s < top.length {
+            let n = Int(min(4096, top.length - s))
+            d.update(try emulator.read(top, s, n))
+            s += UInt64(n)
+        }
+        return ContentDigest.hex(d.finalize())
+    }
+
+    func expected(_ g: DiskGroup, _ v: Volume) -> String {
+        VolumeContent.sha256(group: g.name.display, volume: v.name.display, sectors: v.size * UInt64(g.sectorSize / 512))
+    }
+
+    func testEveryVolumeReadsItsKnownContents() throws {
+        for sectorSize in [512, 4096] {
+            let paths = try writeSample(sectorSize: sectorSize)
+            for g in groups(paths, sectorSize: sectorSize) {
+                for v in g.volumes {
+                    let stack = try TablePlanner().plan(g, v)
+                    XCTAssertEqual(try digest(stack), expected(g, v), "\(v.name.display) at \(sectorSize)-byte sectors")
+                }
+            }
+            for p in paths { try FileManager.default.removeItem(atPath: p) }
+        }
+    }
+
+    func testDegradedVolumesReadTheSameContents() throws {
+        let paths = try writeSample()
+        let all = groups(paths).first { $0.name.display == SampleSpecs.mbrGroupName }!
+        for v in all.volumes where v.type == .mirrored || v.type == .raid5 {
+            for disk in Set(v.partitions.map(\.diskID)) {
+                let name = all.disk(id: disk)!.location!.device
+                let g = groups(paths.filter { $0 != name }).first { $0.name.display == SampleSpecs.mbrGroupName }!
+                let dv = g.volumes.first { $0.id == v.id }!
+                XCTAssertEqual(dv.state, .degraded)
+                let stack = try TablePlanner().plan(g, dv)
+                XCTAssertTrue(stack.top.targets[0].params.contains("- -"), stack.top.targets[0].params)
+                XCTAssertEqual(try digest(stack), expected(g, dv), "\(v.name.display) without \(name)")
+                XCTAssertThrowsError(try TablePlanner().plan(g, dv, allowDegraded: false))
+            }
+        }
+    }
+
+    func testIncompleteVolumesGetNoTable() throws {
+        let paths = try writeSample()
+        let g = groups(Array(paths.dropFirst())).first { $0.name.display == SampleSpecs.mbrGroupName }!
+        let simple = g.volumes.first { $0.name.display == "Simple" }!
+        XCTAssertEqual(simple.state, .incomplete)
+        XCTAssertThrowsError(try TablePlanner().plan(g, simple)) { error in
+            XCTAssertTrue("\(error)".contains("Disk1"), "\(error)")
+        }
+    }
+
+    func testEveryTargetStaysInsideItsMembersDataArea() throws {
+        let paths = try writeSample()
+        for g in groups(paths) {
+            let areas = Dictionary(uniqueKeysWithValues: g.disks.compactMap { d in
+                d.location.map { ($0.device, ($0.dataStart * 512 / 512, ($0.dataStart + $0.dataSize))) }
+            })
+            for v in g.volumes {
+                for d in try TablePlanner().plan(g, v).devices {
+                    for t in d.targets where t.type == "linear" {
+                        let p = t.params.split(separator: " ")
+                        let (lo, hi) = areas[String(p[0])]!
+                        let start = UInt64(p[1])!
+                        XCTAssertTrue(start >= lo && start + t.length <= hi, "\(d.name): \(t.line)")
+                    }
+                }
+            }
+        }
+    }
+}
