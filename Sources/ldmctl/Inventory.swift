@@ -46,10 +46,16 @@ struct VolumeSelection {
     var volumes: [String]
     var wholeDisk: Bool
 
-    init(_ a: ParsedArguments, volumes extra: [String] = []) {
+    init(_ a: ParsedArguments) {
         group = a.value("group")
-        volumes = a.all("volume") + extra
+        volumes = a.all("volume")
         wholeDisk = a.flag("whole-disk")
+    }
+
+    init(group: String?, volumes: [String], wholeDisk: Bool) {
+        self.group = group
+        self.volumes = volumes
+        self.wholeDisk = wholeDisk
     }
 
     func planner() -> TablePlanner {

@@ -18,6 +18,7 @@ enum LDMCtl {
     static let version = "0.1.0"
     static let commands: [any Command.Type] = [
         ScanCommand.self, ShowCommand.self, TableCommand.self,
+        ActivateCommand.self, DeactivateCommand.self, StatusCommand.self,
     ]
 
     static let help = """
