@@ -28,7 +28,7 @@ struct MkImage: ParsableCommand {
               ldm-mkimage spec my-layout.json /tmp/ldm
               ldm-mkimage example-spec > my-layout.json
             """,
-        subcommands: [Sample.self, Spec.self, ExampleSpec.self])
+        subcommands: [Sample.self, Spec.self, ExampleSpec.self, Digest.self])
 }
 
 struct OutputOptions: ParsableArguments {
@@ -111,6 +111,19 @@ extension MkImage {
         func run() throws {
             let data = try Data(contentsOf: URL(fileURLWithPath: file))
             try writeImages(try JSONDecoder().decode(ImageSpec.self, from: data), to: dir, output)
+        }
+    }
+
+    struct Digest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the SHA-256 of a volume's known contents (what reading the whole volume must give).")
+
+        @Argument(help: "Disk group name.") var group: String
+        @Argument(help: "Volume name.") var volume: String
+        @Argument(help: "Volume size in 512-byte sectors.") var sectors: UInt64
+
+        func run() {
+            print(VolumeContent.sha256(group: group, volume: volume, sectors: sectors))
         }
     }
 

@@ -1,0 +1,52 @@
+# The kernel's own LDM partition parser (block/partitions/ldm.c, built into
+# Debian's kernel) is an independent reader: for every MBR dynamic disk,
+# written by our writer or by Windows, the partitions it creates must be
+# exactly the extents `ldmctl show` reports for that disk.
+. "$VM_LIB"
+
+work=$(mktemp -d /run/kparse.XXXXXX)
+on_cleanup rm -rf "$work"
+"$MKIMAGE" sample --no-content "$work" >/dev/null || fail "ldm-mkimage sample"
+
+# compare LOOP...: per loop device, kernel partitions vs ldmctl's extents.
+compare() {
+    local json
+    json=$("$LDMCTL" show --json "$@") || fail "ldmctl show --json $*"
+    local loop n
+    for loop in "$@"; do
+        n=$(basename "$loop")
+        style=$(printf '%s' "$json" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for g in d["groups"]:
+    for k in g["disks"]:
+        if k["device"] == sys.argv[1]: print(k["partitionStyle"])' "$loop")
+        [ "$style" = "mbr" ] || continue
+        kernel=$(for p in /sys/block/$n/${n}p*; do [ -e "$p/start" ] && echo "$(cat $p/start) $(cat $p/size)"; done | sort -n)
+        ours=$(printf '%s' "$json" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for g in d["groups"]:
+    scale = g["sectorSize"] // 512
+    for k in g["disks"]:
+        if k["device"] != sys.argv[1]: continue
+        for r in k["regions"]:
+            if not r["free"]:
+                print((k["dataStart"] + r["start"]) * scale, r["size"] * scale)' "$loop" | sort -n)
+        [ -n "$ours" ] || { fail "$n: ldmctl reports no partitions"; continue; }
+        assert_eq "$kernel" "$ours" "$n ($(basename "$(losetup -nO BACK-FILE "$loop")")): kernel LDM partitions = ldmctl extents"
+    done
+}
+
+loops=()
+for img in "$work"/*.img; do loops+=("$(attach "$img")"); done
+udevadm settle
+compare "${loops[@]}"
+
+if [ -n "$(ls "$LDM_IMAGES"/*.img 2>/dev/null)" ]; then
+    real=$(attach_set simple spanned striped mirrored raid5)
+    udevadm settle
+    compare $real
+else
+    fail "real images not available at $LDM_IMAGES"
+fi
