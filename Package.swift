@@ -34,9 +34,12 @@ let package = Package(
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
         .target(name: "Activation",
                 dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
+        // The udev helper: per-disk records under /run/ldmctl, event
+        // activation, degraded start after a wait.
+        .target(name: "Hotplug", dependencies: ["LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper"]),
         // No swift-argument-parser here: see Sources/ldmctl/CLI/Arguments.swift.
         .executableTarget(name: "ldmctl", dependencies: [
-            "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper",
+            "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Hotplug",
         ], linkerSettings: [
             // A non-PIE executable skips ~40k start-up relocations: ldmctl
             // runs once per udev event, so start-up time is most of its time.

@@ -1,0 +1,417 @@
+import Activation
+import BlockDevices
+import DeviceMapper
+import DMTable
+import LDM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the helper does for each udev event on an LDM disk. Every event
+/// reads only its own disk; the group is put together from the records
+/// the earlier events left under /run/ldmctl.
+public struct Hotplug {
+    public var state: RunState
+    /// Seconds a mirror or RAID-5 waits for its missing members before it
+    /// is started degraded.
+    public var degradedTimeout: Int
+    /// Activate through `systemd-run` (outside the udev worker) rather than
+    /// here.
+    public var useSystemd: Bool
+    /// Inside a udev worker the helper must not wait for udev to process
+    /// the dm devices it creates: that needs another worker, and with many
+    /// disks arriving at once all workers may be running this helper.
+    public var waitForUdev: Bool
+    public var selfPath: String
+
+    public init(state: RunState = RunState(), degradedTimeout: Int = HotplugConfig.defaultDegradedTimeout,
+                useSystemd: Bool = Launcher.systemdIsInit, waitForUdev: Bool = false,
+                selfPath: String = Launcher.selfPath) {
+        self.state = state
+        self.degradedTimeout = degradedTimeout
+        self.useSystemd = useSystemd
+        self.waitForUdev = waitForUdev
+        self.selfPath = selfPath
+    }
+
+    var deviceMapper: DeviceMapper { DeviceMapper(udevSync: waitForUdev ? .automatic : .disabled) }
+    var activator: Activator { Activator(deviceMapper: deviceMapper) }
+
+    // MARK: add / change
+
+    /// Reads the disk, records it, and activates what became complete.
+    /// A disk that is (no longer) LDM loses its record, as on remove.
+    public func diskAdded(_ number: DeviceNumber, device: String, action: String = "add") throws {
+        guard DiskRecord.isPlainDevicePath(device) else { throw HotplugError("not a device path: \(LDMName(device).display)") }
+        let record: DiskRecord
+        do {
+            record = try Self.readRecord(number, device: device)
+        } catch let error as LDMError where error.kind == .notLDM {
+            if state.loadRecord(number) != nil {
+                state.log("\(action) \(number) \(device): no longer an LDM disk")
+                try diskRemoved(number, action: action)
+            }
+            return
+        }
+        state.recordRead(number, action: action, bytes: record.bytesRead)
+        try state.locked {
+            let previous = state.loadRecord(number)
+            try state.saveRecord(record)
+            if previous == nil || previous?.groupGUID != record.groupGUID {
+                state.log("\(action) \(number) \(device): disk \(record.diskGUID) of group \(record.groupGUID), \(record.bytesRead) bytes of metadata read")
+            }
+            if let previous, previous.groupGUID != record.groupGUID {
+                try reconcileAfterLoss(previous.groupGUID, lost: previous)
+            }
+            try reconcile(record.groupGUID)
+        }
+    }
+
+    /// One disk's metadata, read once, kept as the bytes read.
+    public static func readRecord(_ number: DeviceNumber, device: String) throws -> DiskRecord {
+        let source = RecordingSectorSource(try FileSectorSource(path: device))
+        let metadata = try DiskMetadata.read(from: source)
+        let h = metadata.privateHeader
+        return DiskRecord(number: number, device: device, sectorSize: source.sectorSize, byteCount: source.byteCount,
+                          groupGUID: h.groupGUID, diskGUID: h.diskGUID, bytesRead: source.bytesRead,
+                          partitions: partitionRoles(metadata), extents: source.extents)
+    }
+
+    /// Where this disk's LDM partitions are, in the kernel's 512-byte
+    /// sectors, and what each belongs to.
+    static func partitionRoles(_ m: DiskMetadata) -> [KernelPartitionRole] {
+        var roles: [KernelPartitionRole] = []
+        let scale = UInt64(m.sectorSize / 512)
+        for e in [m.partitionTable.dataEntry, m.partitionTable.metadataEntry].compactMap({ $0 }) {
+            roles.append(KernelPartitionRole(start: e.firstLBA * scale, size: e.sectorCount * scale, role: "container"))
+        }
+        guard let g = GroupAssembler.assemble([m]).groups.first,
+              let disk = g.disks.first(where: { $0.guid == m.privateHeader.diskGUID }),
+              let loc = disk.location else { return roles }
+        for v in g.volumes {
+            for p in v.partitions where p.diskID == disk.id {
+                roles.append(KernelPartitionRole(start: (loc.dataStart + p.start) * scale, size: p.size * scale,
+                                                 role: v.type.rawValue))
+            }
+        }
+        return roles
+    }
+
+    // MARK: remove
+
+    public func diskRemoved(_ number: DeviceNumber, action: String = "remove") throws {
+        try state.locked {
+            guard let record = state.loadRecord(number) else { return }
+            state.removeRecord(number)
+            state.log("\(action) \(number) \(record.device): disk \(record.diskGUID) of group \(record.groupGUID) is gone")
+            try reconcileAfterLoss(record.groupGUID, lost: record)
+        }
+    }
+
+    /// Removes the group's active volumes that cannot work without the
+    /// disks that are gone; leaves open ones and says why.
+    func reconcileAfterLoss(_ guid: GUID, lost: DiskRecord) throws {
+        let groups = assemble(guid)
+        var usable: Set<String> = []
+        var degraded: [String: String] = [:]
+        for g in groups {
+            for v in g.volumes where v.state != .incomplete {
+                let uuid = DeviceNames.volumeUUID(g, v)
+                usable.insert(uuid)
+                if v.state == .degraded { degraded[uuid] = "\(g.name.display)/\(v.name.display)" }
+            }
+        }
+        let prefix = "\(DeviceNames.uuidPrefix)\(guid.text)-"
+        let active: [ActiveVolume]
+        do { active = try activator.status() } catch {
+            state.log("cannot list device-mapper devices: \(error)")
+            return
+        }
+        for v in active where v.uuid.hasPrefix(prefix) {
+            if usable.contains(v.uuid) {
+                if let label = degraded[v.uuid] {
+                    state.log("\(label) (\(v.name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded")
+                }
+                continue
+            }
+            let label = state.loadVolume(v.uuid).map { "\($0.group)/\($0.volume)" } ?? v.name
+            for result in activator.deactivate(volumes: [v]) {
+                switch result.state {
+                case .removed, .notActive:
+                    state.removeVolume(v.uuid)
+                    state.log("removed \(label) (\(v.name)): it lost disk \(lost.diskGUID) (\(lost.device))")
+                case .busy:
+                    let why = result.error.map { $0.reason } ?? "in use"
+                    state.log("left \(label) (\(v.name)) active although it lost disk \(lost.diskGUID) (\(lost.device)): \(why); I/O to the missing part fails; unmount it, then run `dmsetup remove` or `ldmctl deactivate` for it")
+                default:
+                    state.log("could not remove \(label) (\(v.name)): \(result.error.map { "\($0)" } ?? result.state.rawValue)")
+                }
+            }
+        }
+    }
+
+    // MARK: putting groups together
+
+    /// The groups with this GUID, from the records (no disk is read).
+    func assemble(_ guid: GUID) -> [DiskGroup] {
+        var members: [DiskMetadata] = []
+        for r in state.allRecords() where r.groupGUID == guid {
+            do { members.append(try r.metadata()) } catch {
+                state.log("record of \(r.number) \(r.device) is unusable, ignored: \(error)")
+            }
+        }
+        let result = GroupAssembler.assemble(members)
+        for e in result.errors { state.log("group \(guid): \(e)") }
+        return result.groups
+    }
+
+    /// Activates the group's complete volumes that are not active, arms the
+    /// degraded-start timer for volumes that could run degraded, and tells
+    /// the user when a member of a volume started degraded came back.
+    func reconcile(_ guid: GUID) throws {
+        let groups = assemble(guid)
+        let live: Set<String>
+        do { live = Set(try deviceMapper.list().map(\.uuid)) } catch {
+            state.log("cannot list device-mapper devices: \(error)")
+            return
+        }
+        var waiting = false
+        for g in groups {
+            for v in g.volumes {
+                let uuid = DeviceNames.volumeUUID(g, v)
+                let info = state.loadVolume(uuid)
+                let label = "\(g.name.display)/\(v.name.display)"
+                if live.contains(uuid) {
+                    if v.state == .complete, var info, info.degraded, !info.lateMemberNoted {
+                        state.log("\(label) was started degraded and now has all its disks; the late disk is NOT used: "
+                            + "its copy may be out of date and ldmctl does not resynchronise. If nothing was written to "
+                            + "the volume meanwhile: unmount it, `ldmctl deactivate` and `ldmctl activate` it. Otherwise "
+                            + "keep it degraded and let Windows resynchronise the disk (Disk Management: Reactivate Disk / Resynchronize).")
+                        info.lateMemberNoted = true
+                        try? state.saveVolume(info)
+                    }
+                    continue
+                }
+                switch v.state {
+                case .complete:
+                    if let info, info.state == .queued { continue }
+                    try activate(g, v, degraded: false)
+                case .degraded:
+                    waiting = true
+                case .incomplete:
+                    break
+                }
+            }
+        }
+        if waiting { armTimer(guid) }
+    }
+
+    func volumeInfo(_ g: DiskGroup, _ v: Volume, state s: VolumeInfo.State, degraded: Bool) -> VolumeInfo {
+        VolumeInfo(uuid: DeviceNames.volumeUUID(g, v), dmName: DeviceNames.volumeName(g, v), groupGUID: g.guid,
+                   group: DeviceNames.groupPart(g), volume: v.name.deviceSafe, type: v.type.rawValue,
+                   driveHint: v.driveHint.map { UdevProperties.escape($0.raw) } ?? "", state: s,
+                   degraded: degraded, lateMemberNoted: false)
+    }
+
+    /// Queues one volume's activation outside the udev worker: a systemd
+    /// unit where systemd runs, else a detached `ldmctl udev activate`.
+    /// The worker must not create dm devices itself: waiting for udev to
+    /// process them needs another worker, and with many disks arriving at
+    /// once every worker may be running this helper.
+    func activate(_ g: DiskGroup, _ v: Volume, degraded: Bool) throws {
+        let label = "\(g.name.display)/\(v.name.display)"
+        let uuid = DeviceNames.volumeUUID(g, v)
+        // Marked before anything starts, so the next event does not queue it again.
+        try state.saveVolume(volumeInfo(g, v, state: .queued, degraded: degraded))
+        var tail = ["udev", "activate"]
+        if degraded { tail.append("--degraded") }
+        tail.append(uuid)
+        if useSystemd, let run = Launcher.systemdRun {
+            let unit = Launcher.unitName("ldmctl-activate", uuid)
+            if Launcher.run([run, "--no-block", "--collect", "--unit=\(unit)",
+                             "--description=ldmctl: activate LDM volume \(uuid)", selfPath] + tail) == 0 {
+                state.log("\(label): all disks present; activating (\(unit).service)")
+                return
+            }
+            state.log("\(label): systemd-run failed; activating in a process of its own")
+        }
+        if Launcher.spawn([selfPath] + tail, detach: true) != nil {
+            state.log("\(label): all disks present; activating")
+        } else {
+            state.removeVolume(uuid)
+            state.log("\(label): cannot start `ldmctl udev activate`: \(errnoText())")
+        }
+    }
+
+    /// Plans a volume and records it as active (under the state lock); the
+    /// caller applies the stack without the lock.
+    func prepare(_ g: DiskGroup, _ v: Volume, degraded: Bool) -> (VolumeStack, VolumeInfo)? {
+        let label = "\(g.name.display)/\(v.name.display)"
+        do {
+            let stack = try TablePlanner(resolver: KernelPartitionResolver()).plan(g, v, allowDegraded: degraded)
+            let info = volumeInfo(g, v, state: .active, degraded: degraded)
+            // Written first: udev's rule for the new dm device reads it.
+            try state.saveVolume(info)
+            return (stack, info)
+        } catch {
+            state.log("\(label): cannot activate: \(error)")
+            state.removeVolume(DeviceNames.volumeUUID(g, v))
+            return nil
+        }
+    }
+
+    /// Applies prepared stacks (outside the state lock: creating dm devices
+    /// waits for udev) and records the outcome.
+    func apply(_ prepared: [(VolumeStack, VolumeInfo)]) throws {
+        for (stack, info) in prepared {
+            let label = "\(stack.groupName)/\(stack.volumeName)"
+            for r in activator.activate(stacks: [stack]) {
+                switch r.state {
+                case .activated:
+                    let how = info.degraded ? " DEGRADED (" + stack.notes.filter { $0.hasPrefix("degraded") }.joined(separator: "; ") + ")" : ""
+                    state.log("activated \(label) as /dev/mapper/\(r.device)\(how)")
+                case .alreadyActive, .planned:
+                    break
+                case .failed:
+                    var failed = info
+                    failed.state = .failed
+                    try state.locked { try state.saveVolume(failed) }
+                    state.log("could not activate \(label): \(r.error.map { "\($0)" } ?? "failed")")
+                }
+            }
+        }
+    }
+
+    // MARK: degraded start
+
+    func armTimer(_ guid: GUID) {
+        let path = state.timerPath(guid)
+        let now = Int(time(nil))
+        if let bytes = readFile(path), let deadline = Int(String(decoding: bytes, as: UTF8.self).split(separator: "\n").first ?? ""),
+           now < deadline + 60 {
+            return  // armed already
+        }
+        try? writeAtomically(path, Array("\(now + degradedTimeout)\n".utf8))
+        let seconds = "\(degradedTimeout)"
+        if useSystemd, let run = Launcher.systemdRun {
+            let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
+            if Launcher.run([run, "--no-block", "--collect", "--unit=\(unit)", "--on-active=\(seconds)",
+                             "--timer-property=AccuracySec=1s",
+                             "--description=ldmctl: start LDM group \(guid.text) degraded if still incomplete",
+                             selfPath, "udev", "last-resort", guid.text]) == 0 {
+                state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears (\(unit).timer)")
+                return
+            }
+        }
+        Launcher.spawn([selfPath, "udev", "last-resort", "--wait", seconds, guid.text], detach: true)
+        state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears")
+    }
+
+    /// The timer fired: start what is still degraded, degraded.
+    public func lastResort(_ guid: GUID) throws {
+        let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
+            unlink(state.timerPath(guid))
+            let live = Set(try deviceMapper.list().map(\.uuid))
+            var out: [(VolumeStack, VolumeInfo)] = []
+            for g in assemble(guid) {
+                for v in g.volumes where !live.contains(DeviceNames.volumeUUID(g, v)) {
+                    if let info = state.loadVolume(DeviceNames.volumeUUID(g, v)), info.state == .queued { continue }
+                    switch v.state {
+                    case .complete:
+                        if let p = prepare(g, v, degraded: false) { out.append(p) }
+                    case .degraded:
+                        state.log("\(g.name.display)/\(v.name.display): missing disks did not appear within \(degradedTimeout) s; starting it degraded")
+                        if let p = prepare(g, v, degraded: true) { out.append(p) }
+                    case .incomplete:
+                        break
+                    }
+                }
+            }
+            return out
+        }
+        try apply(prepared)
+    }
+
+    /// Run by the unit or process `activate` started.
+    public func activateQueued(uuid: String, degraded: Bool) throws {
+        let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
+            guard let info = state.loadVolume(uuid) else { throw HotplugError("no queued volume \(LDMName(uuid).display)") }
+            for g in assemble(info.groupGUID) {
+                for v in g.volumes where DeviceNames.volumeUUID(g, v) == uuid {
+                    guard v.state == .complete || (degraded && v.state == .degraded) else {
+                        state.log("\(g.name.display)/\(v.name.display): no longer complete; not activated")
+                        state.removeVolume(uuid)
+                        return []
+                    }
+                    return prepare(g, v, degraded: v.state == .degraded).map { [$0] } ?? []
+                }
+            }
+            state.removeVolume(uuid)
+            return []
+        }
+        try apply(prepared)
+    }
+
+    /// At boot, for disks that were there before udev's rules: records
+    /// every LDM disk and activates every complete volume.
+    public func coldplug() throws {
+        var groups: Set<GUID> = []
+        for device in SystemDisks.wholeDisks() {
+            var st = stat()
+            guard stat(device, &st) == 0, DiskRecord.isPlainDevicePath(device) else { continue }
+            let number = DeviceNumber(encoded: UInt64(st.st_rdev))
+            guard let record = try? Self.readRecord(number, device: device) else { continue }
+            state.recordRead(number, action: "coldplug", bytes: record.bytesRead)
+            try state.locked { try state.saveRecord(record) }
+            groups.insert(record.groupGUID)
+        }
+        for guid in groups.sorted() {
+            let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
+                let live = Set(try deviceMapper.list().map(\.uuid))
+                return assemble(guid).flatMap { g in
+                    g.volumes.filter { $0.state == .complete && !live.contains(DeviceNames.volumeUUID(g, $0)) }
+                        .compactMap { prepare(g, $0, degraded: false) }
+                }
+            }
+            try apply(prepared)
+            try state.locked { try reconcile(guid) }   // arms degraded-start timers
+        }
+    }
+}
+
+/// Maps an extent through the smallest kernel partition that holds it
+/// (the LDM data partition, or the kernel's own per-LDM-partition device),
+/// else through the whole disk, as `ldmctl activate` does.
+public struct KernelPartitionResolver: ExtentResolver {
+    public init() {}
+    public func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64) {
+        if let map = PartitionMap(device: location.device), let p = map.covering(start: start, length: length) {
+            return (p.path, start - p.start)
+        }
+        return (location.device, start)
+    }
+}
+
+public enum HotplugConfig {
+    public static let defaultDegradedTimeout = 30
+    public static let defaultPath = "/etc/ldmctl.conf"
+
+    /// `degraded_timeout = SECONDS` from the config file (`#` comments),
+    /// overridden by $LDMCTL_DEGRADED_TIMEOUT.
+    public static func degradedTimeout() -> Int {
+        if let v = getenv("LDMCTL_DEGRADED_TIMEOUT").map({ String(cString: $0) }), let n = parse(v) { return n }
+        let path = getenv("LDMCTL_CONFIG").map { String(cString: $0) } ?? defaultPath
+        guard let bytes = readFile(path, limit: 65536) else { return defaultDegradedTimeout }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let body = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let kv = body.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" } }
+            if kv.count == 2, kv[0] == "degraded_timeout", let n = parse(String(kv[1])) { return n }
+        }
+        return defaultDegradedTimeout
+    }
+
+    public static func parse(_ s: String) -> Int? {
+        guard let n = Int(s), n >= 0, n <= 86400 else { return nil }
+        return n
+    }
+}

@@ -1,0 +1,62 @@
+import LDM
+
+/// `KEY=value` lines for udev's IMPORT{program}. udev splits on the first
+/// `=`, strips one pair of surrounding quotes and may substitute `$`/`%`
+/// where a value is used later, and a newline starts a new key. So values
+/// are restricted to `A-Z a-z 0-9 + - . _ :` (other bytes become `_xHH`, as
+/// in device names) and bounded in length; keys are fixed by this code.
+public struct UdevProperties: Sendable {
+    public private(set) var lines: [String] = []
+
+    /// Longest value printed; longer ones are cut and get `_h<hash>` so
+    /// they stay distinct.
+    public static let maxValueLength = 128
+
+    public init() {}
+
+    public mutating func set(_ key: String, _ value: String) {
+        precondition(key.utf8.allSatisfy { (65...90).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") })
+        lines.append("\(key)=\(Self.escape(Array(value.utf8)))")
+    }
+
+    public mutating func set(_ key: String, _ name: LDMName) {
+        precondition(key.utf8.allSatisfy { (65...90).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") })
+        lines.append("\(key)=\(Self.escape(name.raw))")
+    }
+
+    public var text: String { lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n" }
+
+    public static func isSafe(_ b: UInt8) -> Bool { LDMName.isDeviceSafe(b) || b == UInt8(ascii: ":") }
+
+    public static func escape(_ raw: [UInt8]) -> String {
+        var out = ""
+        for b in raw {
+            if isSafe(b) { out.unicodeScalars.append(Unicode.Scalar(b)) } else { out += "_x" + hex(b) }
+        }
+        return bounded(out, maxValueLength)
+    }
+
+    /// Cuts `s` (ASCII) to `limit` bytes keeping it unique: prefix + `_h` + 14 hex digits.
+    public static func bounded(_ s: String, _ limit: Int) -> String {
+        guard s.utf8.count > limit else { return s }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var digits = String(h >> 8, radix: 16)
+        digits = String(repeating: "0", count: max(0, 14 - digits.count)) + digits
+        return String(s.utf8.prefix(limit - 16).map { Character(Unicode.Scalar($0)) }) + "_h" + digits
+    }
+
+    static func hex(_ b: UInt8) -> String {
+        let d = Array("0123456789abcdef".utf8)
+        return String(decoding: [d[Int(b >> 4)], d[Int(b & 15)]], as: UTF8.self)
+    }
+}
+
+/// One path component of /dev/ldm/<group>/<volume>: device-safe, never
+/// `.`/`..` or hidden, bounded.
+public func linkComponent(_ safe: String) -> String {
+    var s = safe
+    if s.isEmpty { return "_" }
+    if s.hasPrefix(".") { s = "_x2e" + s.dropFirst() }
+    return UdevProperties.bounded(s, 100)
+}
