@@ -85,9 +85,11 @@ public struct TablePlanner {
             devices = [DMDevice(name: name, uuid: uuid, targets: try linear(volume.components[0].partitions, limit: size))]
         case .striped:
             let parts = volume.components[0].partitions
-            let chunk = volume.chunkSize * scale
             let columns = UInt64(parts.count)
-            guard size % (columns * chunk) == 0 else {
+            // Chunk sizes come from disk: multiply without trapping.
+            let (chunk, o1) = volume.chunkSize.multipliedReportingOverflow(by: scale)
+            let (stripe, o2) = columns.multipliedReportingOverflow(by: chunk)
+            guard !o1, !o2, size % stripe == 0 else {
                 throw fail("size \(size) is not a whole number of stripes (\(columns) x \(chunk) sectors)")
             }
             var params = "\(columns) \(chunk)"
@@ -104,11 +106,12 @@ public struct TablePlanner {
             let memberSize: UInt64
             if volume.type == .raid5 {
                 let data = UInt64(members.count - 1)
-                let chunk = volume.chunkSize * scale
-                guard chunk >= 8, chunk & (chunk - 1) == 0 else {
-                    throw fail("chunk size \(chunk) sectors is not a power of two of at least 8, as dm-raid needs")
+                let (chunk, o1) = volume.chunkSize.multipliedReportingOverflow(by: scale)
+                guard !o1, chunk >= 8, chunk & (chunk - 1) == 0 else {
+                    throw fail("chunk size \(volume.chunkSize) x \(scale) sectors is not a power of two of at least 8, as dm-raid needs")
                 }
-                guard size % (data * chunk) == 0 else {
+                let (stripe, o2) = data.multipliedReportingOverflow(by: chunk)
+                guard !o2, size % stripe == 0 else {
                     throw fail("size \(size) is not a whole number of stripes (\(data) data columns x \(chunk) sectors)")
                 }
                 memberSize = size / data
@@ -156,10 +159,11 @@ public struct TablePlanner {
         for s in stacks {
             let owner = "\(s.groupName)/\(s.volumeName)"
             for d in s.devices {
-                if let other = names.updateValue(owner, forKey: d.name), other != owner {
+                // Also within one volume: two helpers can share a name.
+                if let other = names.updateValue(owner, forKey: d.name) {
                     throw PlanError(group: s.groupName, volume: s.volumeName, problem: "device name \(d.name) is also used by \(other)")
                 }
-                if let other = uuids.updateValue(owner, forKey: d.uuid), other != owner {
+                if let other = uuids.updateValue(owner, forKey: d.uuid) {
                     throw PlanError(group: s.groupName, volume: s.volumeName, problem: "device UUID \(d.uuid) is also used by \(other)")
                 }
             }

@@ -8,7 +8,11 @@ import DMTable
 /// stacks (each rule must fire), and on seeded random corruptions of written
 /// metadata (a small in-test fuzzer that runs without libFuzzer).
 final class InvariantTests: XCTestCase {
-    func inventory(_ images: [DiskImage]) -> PlannedInventory { PlannedInventory(images) }
+    /// Images are named after their disk (`Disk1` in both sample groups);
+    /// tables name the device, so give each a path of its own.
+    func inventory(_ images: [DiskImage]) -> PlannedInventory {
+        PlannedInventory(images.map { Renamed(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
+    }
 
     func sampleImages(_ sectorSize: Int = 512) throws -> [DiskImage] {
         try ImageWriter.write(SampleSpecs.standard(sectorSize: sectorSize))
@@ -123,7 +127,14 @@ final class InvariantTests: XCTestCase {
             let i = try index(s, "Raid5")
             s[i].devices[1].name = s[i].devices[0].name    // two helpers of one volume
         }
-        try assertViolation("bad device UUID") { _, s in s[0].devices[0].uuid += "$(reboot)" }
+        try assertViolation("bad device UUID") { _, s in
+            let i = try index(s, "Raid5")
+            s[i].devices[0].uuid += "$(reboot)"
+        }
+        try assertViolation("bad device UUID") { _, s in
+            let i = try index(s, "Raid5")
+            s[i].devices[0].uuid = "LDM-other"
+        }
         try assertViolation("unsafe device name") { _, s in s[0].devices[0].name = String(repeating: "a", count: 128) }
     }
 
@@ -145,7 +156,7 @@ final class InvariantTests: XCTestCase {
     func testRandomCorruptionKeepsEveryInvariant() throws {
         let env = ProcessInfo.processInfo.environment
         let base = env["LDM_PROPERTY_SEED"].flatMap { UInt64($0) } ?? 0xC0_22_07
-        let count = env["LDM_PROPERTY_COUNT"].flatMap { UInt64($0) } ?? 150
+        let count = env["LDM_PROPERTY_COUNT"].flatMap { UInt64($0) } ?? 400
         let pristine = try sampleImages().filter { $0.groupName == SampleSpecs.mbrGroupName }
         var accepted = 0
         for i in 0..<count {
@@ -166,8 +177,8 @@ final class InvariantTests: XCTestCase {
                 }
                 // The same corruption on every disk's copy half the time, so
                 // the group's database itself changes.
-                if rng.next() % 2 == 0 {
-                    let offset = at - images[d].layout.database.vmdb
+                if rng.next() % 2 == 0, at >= db.vmdb {
+                    let offset = at - db.vmdb
                     for j in images.indices { images[j].patch(at: images[j].layout.database.vmdb + offset, bytes: bytes) }
                 } else {
                     images[d].patch(at: at, bytes: bytes)
@@ -209,4 +220,13 @@ extension PlannedInventory {
         copy.errors = errors
         return copy
     }
+}
+
+/// A source under another name.
+struct Renamed: SectorSource {
+    let image: DiskImage
+    let name: String
+    var sectorSize: Int { image.sectorSize }
+    var byteCount: UInt64 { image.byteCount }
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
 }

@@ -55,7 +55,7 @@ enum LayoutGenerator {
             for di in 0..<Int.random(in: 1...5, using: &g) {
                 let style: ImageSpec.PartitionStyle = Bool.random(using: &g) ? .mbr : .gpt
                 var dataStart: UInt64?
-                if style == .mbr, Int.random(in: 0..<4, using: &g) == 0 { dataStart = UInt64.random(in: 7...3000, using: &g) }
+                if style == .mbr, Int.random(in: 0..<4, using: &g) == 0 { dataStart = UInt64.random(in: 7...(sectorSize == 512 ? 3000 : 300), using: &g) }
                 group.disks.append(.init(
                     name: name("g\(gi)d\(di)", maxBytes: nameLimit - 4, using: &g),
                     sizeBytes: UInt64.random(in: 8...24, using: &g) * MiB + UInt64.random(in: 0..<16, using: &g) * ss,
@@ -119,7 +119,7 @@ final class PropertyRoundTripTests: XCTestCase {
         ProcessInfo.processInfo.environment["LDM_PROPERTY_SEED"].flatMap { UInt64($0) } ?? 0x5EED_1D4C_0000
     }
     static var count: UInt64 {
-        ProcessInfo.processInfo.environment["LDM_PROPERTY_COUNT"].flatMap { UInt64($0) } ?? 120
+        ProcessInfo.processInfo.environment["LDM_PROPERTY_COUNT"].flatMap { UInt64($0) } ?? 300
     }
 
     func testRandomLayoutsReadBackAsWritten() throws {

@@ -100,7 +100,9 @@ struct ConfigurationBuilder {
                     guard p.volumeOffset == position else {
                         throw bad("partition \(p.name.display): volume offset", "is \(p.volumeOffset), expected \(position) (pieces must follow each other)")
                     }
-                    position += p.size
+                    let (next, overflow) = position.addingReportingOverflow(p.size)
+                    guard !overflow else { throw bad("partition \(p.name.display): size", "pieces add up past 2^64 sectors") }
+                    position = next
                 }
                 guard position >= v.size else {
                     throw bad("size", "is \(v.size) sectors but component \(c.name.display) holds only \(position)")
