@@ -1,0 +1,33 @@
+# Written images: every volume reads its known contents; an open volume
+# is not deactivated and its whole stack stays.
+. "$VM_LIB"
+
+work=$(mktemp -d /run/safety.XXXXXX)
+on_cleanup rm -rf "$work"
+"$MKIMAGE" sample "$work/a" >/dev/null || fail "ldm-mkimage sample"
+G=LdmctlSample
+mbr=(); for i in 1 2 3 4 5; do mbr+=("$(attach "$work/a/$G-Disk$i.img")"); done
+udevadm settle
+
+sectors() { blockdev --getsz "$1"; }
+known() {  # GROUP VOLUME DEVICE
+    assert_eq "$(sha256sum <"$3" | cut -d' ' -f1)" "$("$MKIMAGE" digest "$1" "$2" "$(sectors "$3")")" "$1/$2 via $(basename "$3"): known contents"
+}
+
+# --- every volume, known contents ---
+assert_ok "activate all written volumes" -- "$LDMCTL" activate --group $G "${mbr[@]}"
+for v in Simple Spanned Striped Mirror Raid5; do known $G $v /dev/mapper/ldm_vol_${G}_$v; done
+
+# --- an open volume is left whole ---
+exec 3</dev/mapper/ldm_vol_${G}_Raid5
+out=$("$LDMCTL" deactivate Raid5 2>&1); rc=$?
+assert_eq "$rc" 1 "deactivating an open volume fails"
+assert_contains "$out" "in use" "and says it is in use"
+assert_contains "$out" "ldm_vol_${G}_Raid5" "naming it"
+assert_exists /dev/mapper/ldm_vol_${G}_Raid5 "open volume still there"
+helpers=$(dmsetup ls | grep -c ldm_part_${G}_ || true)
+assert_eq "$helpers" 5 "its helper devices (and the mirror's) are all still there"
+exec 3<&-
+assert_ok "deactivate all once closed" -- "$LDMCTL" deactivate --all
+assert_eq "$(dm_names)" "" "nothing left"
+
