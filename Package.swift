@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "LDMWriter", "BlockDevices"]),
-        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM", "LDMWriter", "BlockDevices"]),
+        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
     ],
     swiftLanguageModes: [.v6]
