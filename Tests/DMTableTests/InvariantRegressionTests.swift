@@ -70,6 +70,7 @@ final class InvariantRegressionTests: XCTestCase {
     func testStripedChunkSizeThatOverflowsIsRefused() throws {
         var images = try sample()
         try rewrite(&images, "Striped-01", after: chunkField, with: vnum(1 << 63))
+        try keep("striped-chunk-overflow", images)
         let inventory = PlannedInventory(images)
         XCTAssertEqual(inventory.violations, [])
         XCTAssertFalse(inventory.stacks.contains { $0.volumeName == "Striped" })
@@ -82,6 +83,7 @@ final class InvariantRegressionTests: XCTestCase {
         for (ss, chunk) in [(512, UInt64(1) << 63), (4096, UInt64(1) << 62)] {
             var images = try sample(ss)
             try rewrite(&images, "Raid5-01", after: chunkField, with: vnum(chunk))
+            try keep("raid5-chunk-overflow-\(ss)", images)
             let inventory = PlannedInventory(images)
             XCTAssertEqual(inventory.violations, [])
             XCTAssertFalse(inventory.stacks.contains { $0.volumeName == "Raid5" }, "\(ss)")
@@ -103,8 +105,49 @@ final class InvariantRegressionTests: XCTestCase {
             let nameLength = Int(images[i].read(at: offsetField, count: 1, includeContent: false)[0])
             images[i].patch(at: offsetField + UInt64(1 + nameLength + 12 + 8), bytes: [0x80, 0, 0, 0, 0, 0, 0, 0])
         }
+        try keep("spanned-size-overflow", images)
         let inventory = PlannedInventory(images)
         XCTAssertEqual(inventory.violations, [])
         XCTAssertTrue(inventory.errors.contains { $0.contains("Spanned") || $0.contains("overflow") }, "\(inventory.errors)")
+    }
+
+    // MARK: the fuzzer's inputs
+
+    static var regressions: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/regressions")
+    }
+
+    /// The fuzzer's form of a regression input (`FuzzDisks`): the same bytes
+    /// the reader reads. It must be in Fuzz/regressions (the fuzzer starts
+    /// from there too); LDM_FUZZ_REGRESSIONS_WRITE=1 writes it.
+    func keep(_ name: String, _ images: [DiskImage]) throws {
+        let bytes = FuzzDisks.seed(from: images)
+        let url = Self.regressions.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["LDM_FUZZ_REGRESSIONS_WRITE"] != nil {
+            try FileManager.default.createDirectory(at: Self.regressions, withIntermediateDirectories: true)
+            try Data(bytes).write(to: url)
+        }
+        XCTAssertEqual(try? Data(contentsOf: url), Data(bytes), "Fuzz/regressions/\(name) is missing or stale")
+        // Decoded, it must give what the images give.
+        XCTAssertEqual(PlannedInventory(FuzzDisks.decode(bytes)).stacks.map(\.volumeName),
+                       PlannedInventory(images).stacks.map(\.volumeName))
+    }
+
+    /// Every input in Fuzz/regressions (crashes the fuzzer found, and the
+    /// bugs above in its format), exactly as the fuzzer ran it: no trap,
+    /// every invariant, the same result in the reverse disk order.
+    func testEveryFuzzRegressionInputHoldsTheInvariants() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.regressions.path).sorted()
+        XCTAssertFalse(files.isEmpty)
+        for file in files {
+            let bytes = [UInt8](try Data(contentsOf: Self.regressions.appendingPathComponent(file)))
+            let disks = FuzzDisks.decode(bytes)
+            let inventory = PlannedInventory(disks)
+            XCTAssertEqual(inventory.violations, [], file)
+            let reversed = PlannedInventory(Array(disks.reversed()))
+            XCTAssertEqual(inventory.groups, reversed.groups, file)
+            XCTAssertEqual(inventory.stacks, reversed.stacks, file)
+        }
     }
 }
