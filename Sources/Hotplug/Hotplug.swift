@@ -122,6 +122,15 @@ public struct Hotplug {
             }
         }
         let prefix = "\(DeviceNames.uuidPrefix)\(guid.text)-"
+        // Volumes that can no longer run may activate again when their
+        // disks return (a busy one keeps its file: it is still there).
+        var labels: [String: String] = [:]
+        var infos: [String: VolumeInfo] = [:]
+        for info in state.allVolumes() where info.uuid.hasPrefix(prefix) && !usable.contains(info.uuid) {
+            labels[info.uuid] = "\(info.group)/\(info.volume)"
+            infos[info.uuid] = info
+            state.removeVolume(info.uuid)
+        }
         let active: [ActiveVolume]
         do { active = try activator.status() } catch {
             state.log("cannot list device-mapper devices: \(error)")
@@ -134,13 +143,14 @@ public struct Hotplug {
                 }
                 continue
             }
-            let label = state.loadVolume(v.uuid).map { "\($0.group)/\($0.volume)" } ?? v.name
+            let label = labels[v.uuid] ?? v.name
             for result in activator.deactivate(volumes: [v]) {
                 switch result.state {
                 case .removed, .notActive:
                     state.removeVolume(v.uuid)
                     state.log("removed \(label) (\(v.name)): it lost disk \(lost.diskGUID) (\(lost.device))")
                 case .busy:
+                    if let info = infos[v.uuid] { try? state.saveVolume(info) }
                     let why = result.error.map { $0.reason } ?? "in use"
                     state.log("left \(label) (\(v.name)) active although it lost disk \(lost.diskGUID) (\(lost.device)): \(why); I/O to the missing part fails; unmount it, then run `dmsetup remove` or `ldmctl deactivate` for it")
                 default:
@@ -194,7 +204,12 @@ public struct Hotplug {
                 }
                 switch v.state {
                 case .complete:
-                    if let info, info.state == .queued { continue }
+                    // Activated on the event that completes it, once: a
+                    // volume file says it was queued, is being created, or
+                    // was active and someone removed it on purpose (it comes
+                    // back only after a member leaves and returns). Failed
+                    // activations are tried again.
+                    if let info, info.state != .failed { continue }
                     try activate(g, v, degraded: false)
                 case .degraded:
                     waiting = true
@@ -203,7 +218,7 @@ public struct Hotplug {
                 }
             }
         }
-        if waiting { armTimer(guid) }
+        if waiting { armTimer(guid) } else { unlink(state.timerPath(guid)) }
     }
 
     func volumeInfo(_ g: DiskGroup, _ v: Volume, state s: VolumeInfo.State, degraded: Bool) -> VolumeInfo {
@@ -287,12 +302,12 @@ public struct Hotplug {
     func armTimer(_ guid: GUID) {
         let path = state.timerPath(guid)
         let now = Int(time(nil))
-        if let bytes = readFile(path), let deadline = Int(String(decoding: bytes, as: UTF8.self).split(separator: "\n").first ?? ""),
+        if let bytes = readFile(path), let deadline = Int(String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""),
            now < deadline + 60 {
             return  // armed already
         }
-        try? writeAtomically(path, Array("\(now + degradedTimeout)\n".utf8))
         let seconds = "\(degradedTimeout)"
+        try? writeAtomically(path, Array("\(now + degradedTimeout)\n".utf8))
         if useSystemd, let run = Launcher.systemdRun {
             let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
             if Launcher.run([run, "--no-block", "--collect", "--unit=\(unit)", "--on-active=\(seconds)",
@@ -303,14 +318,18 @@ public struct Hotplug {
                 return
             }
         }
-        Launcher.spawn([selfPath, "udev", "last-resort", "--wait", seconds, guid.text], detach: true)
+        let pid = Launcher.spawn([selfPath, "udev", "last-resort", "--wait", seconds, guid.text], detach: true)
+        // The sleeper's pid, so that whoever clears the state can stop it.
+        try? writeAtomically(path, Array("\(now + degradedTimeout) \(pid ?? 0)\n".utf8))
         state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears")
     }
 
     /// The timer fired: start what is still degraded, degraded.
     public func lastResort(_ guid: GUID) throws {
         let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
-            unlink(state.timerPath(guid))
+            // Disarmed meanwhile (the group became complete, or the state
+            // was cleared): nothing to do.
+            guard unlink(state.timerPath(guid)) == 0 else { return [] }
             let live = Set(try deviceMapper.list().map(\.uuid))
             var out: [(VolumeStack, VolumeInfo)] = []
             for g in assemble(guid) {

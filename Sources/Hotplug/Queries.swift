@@ -43,6 +43,7 @@ public enum UdevQueries {
               kernelName.count > 3, kernelName.count < 16,
               let uuid = SystemDisks.readSysfs("/sys/block/\(kernelName)/dm/uuid"),
               uuid.hasPrefix(DeviceNames.uuidPrefix) else { return out }
+        guard isVolumeUUID(uuid) else { return out }   // a mirror's or RAID-5's helper device
         let info = state.loadVolume(uuid) ?? fromMembers(kernelName: kernelName, uuid: uuid)
         guard let info else { return out }
         out.set("LDM_GROUP", info.group)
@@ -51,7 +52,8 @@ public enum UdevQueries {
         out.set("LDM_VOLUME_TYPE", info.type)
         if !info.driveHint.isEmpty { out.set("LDM_DRIVE_HINT", info.driveHint) }
         if info.degraded { out.set("LDM_DEGRADED", "1") }
-        out.set("LDM_LINK", "ldm/\(linkComponent(info.group))/\(linkComponent(info.volume))")
+        // Both parts are already device-safe; "/" joins them.
+        out.setPath("LDM_LINK", ["ldm", linkComponent(info.group), linkComponent(info.volume)])
         return out
     }
 
@@ -98,6 +100,23 @@ public enum UdevQueries {
             return String(decoding: u[..<head] + rest, as: UTF8.self)
         }
         return strip(planned) == strip(live)
+    }
+
+    /// `LDM-<group guid>[-clone<k>]-<volume guid | v<id>>`, not a helper's
+    /// `...-p<id>` (DeviceNames).
+    static func isVolumeUUID(_ uuid: String) -> Bool {
+        var u = Array(uuid.utf8)
+        guard u.count > 41, uuid.hasPrefix(DeviceNames.uuidPrefix), GUID(String(decoding: u[4..<40], as: UTF8.self)) != nil else { return false }
+        u.removeFirst(40)
+        let clone = Array("-clone".utf8)
+        if u.starts(with: clone) {
+            u.removeFirst(clone.count)
+            while let c = u.first, (48...57).contains(c) { u.removeFirst() }
+        }
+        guard u.first == UInt8(ascii: "-") else { return false }
+        u.removeFirst()
+        if GUID(String(decoding: u, as: UTF8.self)) != nil { return true }
+        return u.count > 1 && u[0] == UInt8(ascii: "v") && u.dropFirst().allSatisfy { (48...57).contains($0) }
     }
 
     /// The whole disk a kernel partition belongs to (its sysfs parent).

@@ -24,6 +24,12 @@ public struct UdevProperties: Sendable {
         lines.append("\(key)=\(Self.escape(name.raw))")
     }
 
+    /// A relative path of components that are each escaped; `/` joins them.
+    public mutating func setPath(_ key: String, _ components: [String]) {
+        precondition(key.utf8.allSatisfy { (65...90).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") })
+        lines.append("\(key)=" + components.map { Self.escape(Array($0.utf8)) }.joined(separator: "/"))
+    }
+
     public var text: String { lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n" }
 
     public static func isSafe(_ b: UInt8) -> Bool { LDMName.isDeviceSafe(b) || b == UInt8(ascii: ":") }

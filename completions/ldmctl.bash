@@ -1,0 +1,43 @@
+# bash completion for ldmctl(8)
+_ldmctl() {
+    local cur prev cmd i
+    COMPREPLY=()
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    local commands="scan show table activate deactivate status udev help"
+    cmd=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
+    done
+    if [ -z "$cmd" ]; then
+        COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+        return
+    fi
+    case $prev in
+        --image-sector-size) COMPREPLY=($(compgen -W "512 4096" -- "$cur")); return ;;
+        --group|-g|--volume|--degraded-timeout|--wait) return ;;
+    esac
+    local opts=""
+    case $cmd in
+        scan) opts="--image-sector-size" ;;
+        show) opts="--json --image-sector-size" ;;
+        table) opts="--concise --group --volume --whole-disk --image-sector-size" ;;
+        activate) opts="--all --group --volume --read-only --no-degraded --dry-run --whole-disk --image-sector-size" ;;
+        deactivate) opts="--all --group --volume --dry-run" ;;
+        status) opts="--json" ;;
+        udev)
+            if [ "$prev" = udev ]; then
+                COMPREPLY=($(compgen -W "probe partition dm-info add change remove last-resort activate coldplug" -- "$cur"))
+                return
+            fi
+            opts="--degraded-timeout --wait --degraded" ;;
+        help) COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
+    else
+        # Devices and image files.
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+complete -o filenames -F _ldmctl ldmctl
