@@ -56,6 +56,12 @@ public struct Hotplug {
         state.recordRead(number, action: action, bytes: record.bytesRead)
         try state.locked {
             let previous = state.loadRecord(number)
+            // The same bytes from the same device: nothing changed for the
+            // group (loop devices send several change events per attach).
+            if let previous, previous.device == record.device, previous.byteCount == record.byteCount,
+               previous.extents.elementsEqual(record.extents, by: { $0.offset == $1.offset && $0.bytes == $1.bytes }) {
+                return
+            }
             try state.saveRecord(record)
             if previous == nil || previous?.groupGUID != record.groupGUID {
                 state.log("\(action) \(number) \(device): disk \(record.diskGUID) of group \(record.groupGUID), \(record.bytesRead) bytes of metadata read")

@@ -1,5 +1,9 @@
-import LDM
 import BlockDevices
+import DeviceMapper
+import LDM
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The cheap test udev runs on every whole disk with a partition table:
 /// is this an LDM (dynamic) disk? Reads sector 0, the GPT header and
@@ -14,6 +18,11 @@ public enum Probe {
         // The partition table alone says "dynamic disk" (an MBR 0x42 entry
         // or a GPT LDM metadata partition); the PRIVHEAD says which group.
         out.set("LDM_DISK", "1")
+        var st = stat()
+        if stat(device, &st) == 0, st.st_mode & S_IFMT == S_IFBLK {
+            // Lets the partitions' rule find partitions/MAJ:MIN/ without a program.
+            out.set("LDM_DISK_DEVNUM", "\(DeviceNumber(encoded: UInt64(st.st_rdev)))")
+        }
         out.set("LDM_PARTITION_STYLE", table.style.rawValue)
         let lba = table.privateHeaderLBA
         if lba < source.sectorCount,

@@ -9,6 +9,7 @@ import Glibc
 ///
 ///     lock                 flock(2) held while records change and volumes are (de)activated
 ///     disks/MAJ:MIN        one DiskRecord per LDM disk present
+///     partitions/MAJ:MIN/START-SIZE  udev properties of the disk's kernel partitions
 ///     volumes/DM-UUID      one VolumeInfo per volume the helper activated (or queued)
 ///     timers/GROUP-GUID    a degraded-start timer is armed for the group (its deadline)
 ///     reads                one line per disk event: "MAJ:MIN ACTION BYTES" metadata bytes read
@@ -54,14 +55,46 @@ public struct RunState: Sendable {
     public func recordPath(_ n: DeviceNumber) -> String { "\(disksDir)/\(n)" }
 
     public func saveRecord(_ r: DiskRecord) throws {
+        try savePartitionProperties(r)
         try writeAtomically(recordPath(r.number), r.encoded())
+    }
+
+    /// partitions/MAJ:MIN/START-SIZE: udev properties for the disk's
+    /// kernel partitions (512-byte sectors, as sysfs gives them), imported
+    /// by 56-ldmctl-members.rules with IMPORT{file} — no process per
+    /// partition event. Keyed by the parent disk, rewritten on each of its
+    /// events, removed with its record.
+    public func partitionsDir(_ n: DeviceNumber) -> String { "\(root)/partitions/\(n)" }
+
+    func savePartitionProperties(_ r: DiskRecord) throws {
+        mkdir("\(root)/partitions", 0o755)
+        let dir = partitionsDir(r.number)
+        mkdir(dir, 0o755)
+        var wanted: [String: [UInt8]] = [:]
+        for p in r.partitions {
+            let key = "\(p.start)-\(p.size)"
+            // A volume's role wins over the container that holds it.
+            if wanted[key] != nil && p.role == "container" { continue }
+            var props = UdevProperties()
+            props.set("LDM_PARTITION_ROLE", p.role)
+            props.set("LDM_PARTITION_USABLE", p.role == "simple" ? "1" : "0")
+            props.set("LDM_GROUP_GUID", r.groupGUID.text)
+            wanted[key] = Array(props.text.utf8)
+        }
+        for name in listDirectory(dir) where wanted[name] == nil { unlink("\(dir)/\(name)") }
+        for (name, bytes) in wanted { try writeAtomically("\(dir)/\(name)", bytes) }
     }
 
     public func loadRecord(_ n: DeviceNumber) -> DiskRecord? {
         readFile(recordPath(n)).flatMap(DiskRecord.decode)
     }
 
-    public func removeRecord(_ n: DeviceNumber) { unlink(recordPath(n)) }
+    public func removeRecord(_ n: DeviceNumber) {
+        unlink(recordPath(n))
+        let dir = partitionsDir(n)
+        for name in listDirectory(dir) { unlink("\(dir)/\(name)") }
+        rmdir(dir)
+    }
 
     /// Every record, by device number; unreadable files are skipped.
     public func allRecords() -> [DiskRecord] {
