@@ -243,11 +243,32 @@ public struct DeviceMapper: DeviceMapperControl {
         return try result.get()
     }
 
-    /// With udev running but without the rule that calls
-    /// `dmsetup udevcomplete`, a cookie would never be released.
+    /// Whether waiting for udev can end: udevd must answer on its control
+    /// socket (libdevmapper only checks that the socket file exists, which a
+    /// killed udevd leaves behind), and the rule that calls `dmsetup
+    /// udevcomplete` must be installed, or a cookie is never released.
     private static func udevConfirmsDevices() -> Bool {
-        ["/etc/udev/rules.d", "/run/udev/rules.d", "/usr/lib/udev/rules.d", "/lib/udev/rules.d"]
+        let rules = ["/etc/udev/rules.d", "/run/udev/rules.d", "/usr/lib/udev/rules.d", "/lib/udev/rules.d"]
             .contains { access("\($0)/95-dm-notify.rules", R_OK) == 0 }
+        return rules && udevdAnswers()
+    }
+
+    private static func udevdAnswers() -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = Array("/run/udev/control".utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.enumerated() where i < raw.count - 1 { raw[i] = byte }
+        }
+        // Connecting sends nothing; udevd just sees the peer close.
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
     }
 }
 

@@ -56,10 +56,14 @@ public struct DMFailure: Sendable, Equatable, Codable {
         return "errno \(errno) (\(text))"
     }
 
-    /// The kernel's reason without its `device-mapper: ` prefix, if it said one.
+    /// The kernel's reason without its `device-mapper: ` prefix, if it said
+    /// one. The target's own line ("table: 254:7: raid: Component device(s)
+    /// too small") says more than the generic ones after it ("ioctl: error
+    /// adding target to table"), so it wins.
     public var kernelReason: String? {
-        guard let last = kernelMessages.last else { return nil }
-        return last.hasPrefix("device-mapper: ") ? String(last.dropFirst(15)) : last
+        let prefix = "device-mapper: "
+        let plain = kernelMessages.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+        return plain.last(where: { $0.hasPrefix("table: ") }) ?? plain.last
     }
 }
 
