@@ -52,6 +52,7 @@ let package = Package(
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "LDMWriter", "BlockDevices"]),
         .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
+        .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
     ],
     swiftLanguageModes: [.v6]

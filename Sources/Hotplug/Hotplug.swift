@@ -42,8 +42,8 @@ public struct Hotplug {
     /// Reads the disk, records it, and activates what became complete.
     /// A disk that is (no longer) LDM loses its record, as on remove.
     public func diskAdded(_ number: DeviceNumber, device: String, action: String = "add") throws {
-        guard DiskRecord.isPlainDevicePath(device) else { throw HotplugError("not a device path: \(LDMName(device).display)") }
-        let record: DiskRecord
+        guard RecordedDisk.isPlainDevicePath(device) else { throw HotplugError("not a device path: \(LDMName(device).display)") }
+        let record: RecordedDisk
         do {
             record = try Self.readRecord(number, device: device)
         } catch let error as LDMError where error.kind == .notLDM {
@@ -74,11 +74,11 @@ public struct Hotplug {
     }
 
     /// One disk's metadata, read once, kept as the bytes read.
-    public static func readRecord(_ number: DeviceNumber, device: String) throws -> DiskRecord {
+    public static func readRecord(_ number: DeviceNumber, device: String) throws -> RecordedDisk {
         let source = RecordingSectorSource(try FileSectorSource(path: device))
         let metadata = try DiskMetadata.read(from: source)
         let h = metadata.privateHeader
-        return DiskRecord(number: number, device: device, sectorSize: source.sectorSize, byteCount: source.byteCount,
+        return RecordedDisk(number: number, device: device, sectorSize: source.sectorSize, byteCount: source.byteCount,
                           groupGUID: h.groupGUID, diskGUID: h.diskGUID, bytesRead: source.bytesRead,
                           partitions: partitionRoles(metadata), extents: source.extents)
     }
@@ -116,7 +116,7 @@ public struct Hotplug {
 
     /// Removes the group's active volumes that cannot work without the
     /// disks that are gone; leaves open ones and says why.
-    func reconcileAfterLoss(_ guid: GUID, lost: DiskRecord) throws {
+    func reconcileAfterLoss(_ guid: GUID, lost: RecordedDisk) throws {
         let groups = assemble(guid)
         var usable: Set<String> = []
         var degraded: [String: String] = [:]
@@ -383,7 +383,7 @@ public struct Hotplug {
         var groups: Set<GUID> = []
         for device in SystemDisks.wholeDisks() {
             var st = stat()
-            guard stat(device, &st) == 0, DiskRecord.isPlainDevicePath(device) else { continue }
+            guard stat(device, &st) == 0, RecordedDisk.isPlainDevicePath(device) else { continue }
             let number = DeviceNumber(encoded: UInt64(st.st_rdev))
             guard let record = try? Self.readRecord(number, device: device) else { continue }
             state.recordRead(number, action: "coldplug", bytes: record.bytesRead)

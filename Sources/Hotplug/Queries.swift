@@ -14,7 +14,7 @@ public enum UdevQueries {
     public static func partition(device: String, state: RunState = RunState()) -> UdevProperties {
         var out = UdevProperties()
         var st = stat()
-        guard DiskRecord.isPlainDevicePath(device), stat(device, &st) == 0, st.st_mode & S_IFMT == S_IFBLK else { return out }
+        guard RecordedDisk.isPlainDevicePath(device), stat(device, &st) == 0, st.st_mode & S_IFMT == S_IFBLK else { return out }
         let number = DeviceNumber(encoded: UInt64(st.st_rdev))
         let sys = "/sys/dev/block/\(number)"
         guard let start = SystemDisks.readSysfs("\(sys)/start").flatMap({ UInt64($0) }),

@@ -21,7 +21,7 @@ public struct KernelPartitionRole: Equatable, Sendable {
 /// Format: text header lines (`key value`, values from validated fields
 /// only), a line `extents N`, then N binary extents (u64 LE byte offset,
 /// u32 LE length, bytes).
-public struct DiskRecord: Sendable {
+public struct RecordedDisk: Sendable {
     public var number: DeviceNumber
     /// The device node, checked to be a plain /dev path.
     public var device: String
@@ -80,7 +80,7 @@ public struct DiskRecord: Sendable {
     }
 
     /// nil when the bytes are not a well-formed record.
-    public static func decode(_ bytes: [UInt8]) -> DiskRecord? {
+    public static func decode(_ bytes: [UInt8]) -> RecordedDisk? {
         guard bytes.count <= maxBytes else { return nil }
         var position = 0
         func line() -> String? {
@@ -127,7 +127,7 @@ public struct DiskRecord: Sendable {
             position += count
         }
         guard position == bytes.count else { return nil }
-        return DiskRecord(number: number, device: device, sectorSize: sectorSize, byteCount: byteCount,
+        return RecordedDisk(number: number, device: device, sectorSize: sectorSize, byteCount: byteCount,
                           groupGUID: group, diskGUID: disk, bytesRead: bytesRead, partitions: partitions,
                           extents: extents)
     }

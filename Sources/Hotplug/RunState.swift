@@ -8,7 +8,7 @@ import Glibc
 /// devices it describes are):
 ///
 ///     lock                 flock(2) held while records change and volumes are (de)activated
-///     disks/MAJ:MIN        one DiskRecord per LDM disk present
+///     disks/MAJ:MIN        one RecordedDisk per LDM disk present
 ///     partitions/MAJ:MIN/START-SIZE  udev properties of the disk's kernel partitions
 ///     volumes/DM-UUID      one VolumeInfo per volume the helper activated (or queued)
 ///     timers/GROUP-GUID    a degraded-start timer is armed for the group (its deadline)
@@ -54,7 +54,7 @@ public struct RunState: Sendable {
 
     public func recordPath(_ n: DeviceNumber) -> String { "\(disksDir)/\(n)" }
 
-    public func saveRecord(_ r: DiskRecord) throws {
+    public func saveRecord(_ r: RecordedDisk) throws {
         try savePartitionProperties(r)
         try writeAtomically(recordPath(r.number), r.encoded())
     }
@@ -66,7 +66,7 @@ public struct RunState: Sendable {
     /// events, removed with its record.
     public func partitionsDir(_ n: DeviceNumber) -> String { "\(root)/partitions/\(n)" }
 
-    func savePartitionProperties(_ r: DiskRecord) throws {
+    func savePartitionProperties(_ r: RecordedDisk) throws {
         mkdir("\(root)/partitions", 0o755)
         let dir = partitionsDir(r.number)
         mkdir(dir, 0o755)
@@ -85,8 +85,8 @@ public struct RunState: Sendable {
         for (name, bytes) in wanted { try writeAtomically("\(dir)/\(name)", bytes) }
     }
 
-    public func loadRecord(_ n: DeviceNumber) -> DiskRecord? {
-        readFile(recordPath(n)).flatMap(DiskRecord.decode)
+    public func loadRecord(_ n: DeviceNumber) -> RecordedDisk? {
+        readFile(recordPath(n)).flatMap(RecordedDisk.decode)
     }
 
     public func removeRecord(_ n: DeviceNumber) {
@@ -97,7 +97,7 @@ public struct RunState: Sendable {
     }
 
     /// Every record, by device number; unreadable files are skipped.
-    public func allRecords() -> [DiskRecord] {
+    public func allRecords() -> [RecordedDisk] {
         listDirectory(disksDir).compactMap(DeviceNumber.init).sorted().compactMap(loadRecord)
     }
 

@@ -2,7 +2,7 @@ import LDM
 
 /// Wraps a disk and keeps every byte range the reader asked for, so the
 /// metadata of one disk can be stored under /run and parsed again later
-/// without touching the disk (see `DiskRecord`).
+/// without touching the disk (see `RecordedDisk`).
 public final class RecordingSectorSource<Base: SectorSource>: SectorSource {
     public let base: Base
     /// (byte offset, bytes) in the order they were read.
