@@ -34,5 +34,5 @@ for d in $(dm_names); do dmsetup remove --retry "$d" >/dev/null 2>&1; done
 assert_ok "ldmctl activates Striped on a disk with a partition in use" -- "$LDMCTL" activate Striped "${mbr[@]}"
 known $G Striped /dev/mapper/ldm_vol_${G}_Striped
 "$LDMCTL" deactivate --all >/dev/null 2>&1
-kill $holder; wait $holder 2>/dev/null
+kill $holder; wait $holder 2>/dev/null || true
 
