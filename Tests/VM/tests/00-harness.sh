@@ -6,15 +6,9 @@
 GROUP_GUID=03c0c4fc-8b6f-402b-9431-4be2e5823b1c
 GROUP=Red-nzv8x6obywgDg0
 
-# sha256 of each volume as ldmtool maps it (whole device).
-declare -A EXPECTED_SHA=(
-    [Volume1]=6b5398dca1f9671f6e483ceb2491a76a74aa33dc2e3f30147efe2720ffe7bb3a  # simple
-    [Volume2]=125be910bcd26819400f505323d777d2a7d06d7017237adf61848bafd5c55278  # spanned
-    [Stripe1]=4d09261ddb47c1ad0625326032b6a1e86f9a24192cecab10c59dc7c4ee673ddb  # striped
-    [Volume4]=0610313ce7e5c74dc12685195570231838db1bc72c26f07bef246338ef0e4263  # spanned, on the striped disks
-    [Volume3]=b0aec653c2eb833d937b58bbf1d52fad836465faa771225e7d5be8f8e542763b  # mirrored
-    [Raid1]=4f9ff1f8e6e7684c6e2f7856ae38c76212f4090eded9c3af8b652be55c718f97    # RAID-5
-)
+# The volumes of the real group (checked against ldmtool byte for byte in
+# 20-activate-real; no checksum derived from the images is kept here).
+VOLUMES=(Volume1 Volume2 Stripe1 Volume4 Volume3 Raid1)
 
 # --- kernel pieces ---
 assert_exists /dev/mapper/control "device-mapper control node exists"
@@ -49,11 +43,10 @@ assert_contains "$scan" "$GROUP_GUID" "ldmtool scan finds the disk group"
 created=$(ldmtool create all)
 on_cleanup ldmtool remove all
 echo "$created" | sed 's/^/       | /'
-for vol in "${!EXPECTED_SHA[@]}"; do
+for vol in "${VOLUMES[@]}"; do
     dev=/dev/mapper/ldm_vol_${GROUP}_$vol
     assert_exists "$dev" "ldmtool created $vol"
     assert_eq "$(ntfscat "$dev" test.txt 2>&1)" "Filesystem test" "$vol: NTFS test.txt reads back"
-    assert_eq "$(sha256sum <"$dev" | cut -d' ' -f1)" "${EXPECTED_SHA[$vol]}" "$vol: sha256 as recorded"
 done
 dmsetup table | sed 's/^/       | /'
 dmsetup status | sed 's/^/       | /'
