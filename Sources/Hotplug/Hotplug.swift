@@ -270,8 +270,9 @@ public struct Hotplug {
         let label = "\(g.name.display)/\(v.name.display)"
         do {
             let stack = try TablePlanner(resolver: KernelPartitionResolver()).plan(g, v, allowDegraded: degraded)
-            let info = volumeInfo(g, v, state: .active, degraded: degraded)
             // Written first: udev's rule for the new dm device reads it.
+            // Stays "queued" until the devices exist.
+            let info = volumeInfo(g, v, state: .queued, degraded: degraded)
             try state.saveVolume(info)
             return (stack, info)
         } catch {
@@ -288,10 +289,14 @@ public struct Hotplug {
             let label = "\(stack.groupName)/\(stack.volumeName)"
             for r in activator.activate(stacks: [stack]) {
                 switch r.state {
-                case .activated:
+                case .activated, .alreadyActive:
+                    var active = info
+                    active.state = .active
+                    try state.locked { try state.saveVolume(active) }
+                    guard r.state == .activated else { break }
                     let how = info.degraded ? " DEGRADED (" + stack.notes.filter { $0.hasPrefix("degraded") }.joined(separator: "; ") + ")" : ""
                     state.log("activated \(label) as /dev/mapper/\(r.device)\(how)")
-                case .alreadyActive, .planned:
+                case .planned:
                     break
                 case .failed:
                     var failed = info
