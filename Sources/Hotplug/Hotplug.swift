@@ -120,12 +120,20 @@ public struct Hotplug {
         let groups = assemble(guid)
         var usable: Set<String> = []
         var degraded: [String: String] = [:]
+        var members: [String: Set<GUID>] = [:]   // volume UUID -> its disks
         for g in groups {
-            for v in g.volumes where v.state != .incomplete {
+            for v in g.volumes {
                 let uuid = DeviceNames.volumeUUID(g, v)
+                members[uuid] = Set(v.partitions.compactMap { p in g.disk(id: p.diskID)?.guid })
+                guard v.state != .incomplete else { continue }
                 usable.insert(uuid)
                 if v.state == .degraded { degraded[uuid] = "\(g.name.display)/\(v.name.display)" }
             }
+        }
+        func why(_ uuid: String) -> String {
+            members[uuid].map { !$0.contains(lost.diskGUID) } == true
+                ? "it cannot run without its missing disks (disk \(lost.diskGUID) (\(lost.device)) went away meanwhile)"
+                : "it lost disk \(lost.diskGUID) (\(lost.device))"
         }
         let prefix = "\(DeviceNames.uuidPrefix)\(guid.text)-"
         // Volumes that can no longer run may activate again when their
@@ -144,7 +152,7 @@ public struct Hotplug {
         }
         for v in active where v.uuid.hasPrefix(prefix) {
             if usable.contains(v.uuid) {
-                if let label = degraded[v.uuid] {
+                if let label = degraded[v.uuid], members[v.uuid]?.contains(lost.diskGUID) == true {
                     state.log("\(label) (\(v.name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded")
                 }
                 continue
@@ -154,11 +162,11 @@ public struct Hotplug {
                 switch result.state {
                 case .removed, .notActive:
                     state.removeVolume(v.uuid)
-                    state.log("removed \(label) (\(v.name)): it lost disk \(lost.diskGUID) (\(lost.device))")
+                    state.log("removed \(label) (\(v.name)): \(why(v.uuid))")
                 case .busy:
                     if let info = infos[v.uuid] { try? state.saveVolume(info) }
-                    let why = result.error.map { $0.reason } ?? "in use"
-                    state.log("left \(label) (\(v.name)) active although it lost disk \(lost.diskGUID) (\(lost.device)): \(why); I/O to the missing part fails; unmount it, then run `dmsetup remove` or `ldmctl deactivate` for it")
+                    let reason = result.error.map { $0.reason } ?? "in use"
+                    state.log("left \(label) (\(v.name)) active although \(why(v.uuid)): \(reason); I/O to the missing part fails; unmount it, then run `dmsetup remove` or `ldmctl deactivate` for it")
                 default:
                     state.log("could not remove \(label) (\(v.name)): \(result.error.map { "\($0)" } ?? result.state.rawValue)")
                 }

@@ -43,12 +43,15 @@ exec 3<&-
 losetup -d $r4
 hotplug_wait
 assert_not_exists "$HOTPLUG_STATE/disks/$(devnum $r4)" "detached R4's record removed"
-assert_eq "$(count_log "$(devnum $r4) .*no longer an LDM disk")" 1 "log: R4 is no longer an LDM disk"
+assert_eq "$(count_log "remove $(devnum $r4) .* is gone")" 1 "log: R4 is gone"
+assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple ${V}Spanned" "R4 held no active volume: nothing else changed"
 
 # R1 goes: Simple and the now-closed Spanned go with it.
 echo remove >/sys/block/$(basename $r1)/uevent
 hotplug_wait
 assert_eq "$(active_volumes)" "${V}Mirror" "Simple and Spanned removed with R1"
+assert_eq "$(count_log 'removed Rem/Spanned .*it lost disk')" 1 "log: Spanned removed once closed and its disk R1 gone"
+assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk')" 1 "log: only R2's loss concerned the Mirror"
 assert_not_exists /dev/ldm/Rem/Simple "/dev/ldm/Rem/Simple gone"
 assert_eq "$(count_log 'could not|cannot|unusable')" 0 "no errors in the helper's log"
 hotplug_show_log 30
