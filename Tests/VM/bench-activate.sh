@@ -80,9 +80,9 @@ for r in $(seq "$ROUNDS"); do
     record "dmsetup remove (2 calls)" "$(ms "$t0" "$t1")"
 
     if [ -x "$LDMCTL" ] && "$LDMCTL" activate --help >/dev/null 2>&1; then
-        t0=$(now); "$LDMCTL" activate --all $loops >/dev/null; t1=$(now)
+        t0=$(now); "$LDMCTL" activate --all $loops >/dev/null 2>&1; t1=$(now)
         record "ldmctl activate --all" "$(ms "$t0" "$t1")"
-        t0=$(now); "$LDMCTL" deactivate --all >/dev/null; t1=$(now)
+        t0=$(now); "$LDMCTL" deactivate --all >/dev/null 2>&1; t1=$(now)
         record "ldmctl deactivate --all" "$(ms "$t0" "$t1")"
     fi
     [ -z "$(dmsetup ls | grep -v 'No devices')" ] || { echo "round $r left devices:"; dmsetup ls; }

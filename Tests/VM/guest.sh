@@ -27,14 +27,23 @@ else
     echo "guest: no images at $LDM_IMAGES_TAR"
 fi
 
+suite_start=$(date +%s)
 for test in "$HERE"/tests/*.sh; do
     name=$(basename "$test" .sh)
     case "$name" in ${VM_FILTER:-*}) ;; *) continue ;; esac
+    # Stop starting tests before the host's timeout kills the VM, so the
+    # report says which ones did not run instead of losing everything.
+    if [ $(( $(date +%s) - suite_start )) -ge "${VM_BUDGET:-960}" ]; then
+        echo "pass 0 fail 1 skip " >"$VM_RESULTS/$name.result"
+        echo "  FAIL - $name not started: the run's time budget (${VM_BUDGET:-960} s) is used up" >"$VM_RESULTS/$name.log"
+        continue
+    fi
     echo "guest: running $name"
     start=$(date +%s)
     TEST_NAME=$name timeout --signal=TERM --kill-after=10 "${VM_TEST_TIMEOUT:-300}" \
         bash "$test" >"$VM_RESULTS/$name.log" 2>&1
     rc=$?
+    echo "$(( $(date +%s) - start ))" >"$VM_RESULTS/$name.seconds"
     echo "guest: $name exit $rc after $(( $(date +%s) - start )) s"
     if [ ! -f "$VM_RESULTS/$name.result" ]; then
         # Killed by the timeout (or never sourced lib.sh).
