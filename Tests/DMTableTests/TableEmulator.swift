@@ -57,11 +57,16 @@ struct TableEmulator {
         case "striped":
             let stripes = Int(p[0])!, chunk = UInt64(p[1])!
             var out: [UInt8] = []
-            for s in offset..<offset + UInt64(count) {
+            var s = offset
+            let end = offset + UInt64(count)
+            while s < end {
+                // The rest of this chunk lies contiguously on one column.
+                let n = min(end - s, chunk - s % chunk)
                 let chunkIndex = s / chunk
                 let column = Int(chunkIndex % UInt64(stripes))
                 let row = chunkIndex / UInt64(stripes)
-                out += try read(p[2 + 2 * column], UInt64(p[3 + 2 * column])! + row * chunk + s % chunk, 1)
+                out += try read(p[2 + 2 * column], UInt64(p[3 + 2 * column])! + row * chunk + s % chunk, Int(n))
+                s += n
             }
             return out
         case "raid":
@@ -79,7 +84,10 @@ struct TableEmulator {
             }
             guard level == "raid5_ls" else { throw Failure.unknownTarget(level) }
             var out: [UInt8] = []
-            for s in offset..<offset + UInt64(count) {
+            var s = offset
+            let end = offset + UInt64(count)
+            while s < end {
+                let run = min(end - s, chunk - s % chunk)
                 let chunkIndex = s / chunk
                 let row = chunkIndex / UInt64(n - 1)
                 let k = Int(chunkIndex % UInt64(n - 1))
@@ -89,15 +97,16 @@ struct TableEmulator {
                 let disk = (parity + 1 + k) % n
                 let memberSector = row * chunk + s % chunk
                 if let m = members[disk] {
-                    out += try read(m, memberSector, 1)
+                    out += try read(m, memberSector, Int(run))
                 } else {
-                    var x = [UInt8](repeating: 0, count: 512)
+                    var x = [UInt8](repeating: 0, count: Int(run) * 512)
                     for (i, other) in members.enumerated() where i != disk {
-                        let b = try read(other!, memberSector, 1)
-                        for j in 0..<512 { x[j] ^= b[j] }
+                        let b = try read(other!, memberSector, Int(run))
+                        for j in 0..<x.count { x[j] ^= b[j] }
                     }
                     out += x
                 }
+                s += run
             }
             return out
         default:
