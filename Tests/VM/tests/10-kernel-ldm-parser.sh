@@ -8,34 +8,27 @@ work=$(mktemp -d /run/kparse.XXXXXX)
 on_cleanup rm -rf "$work"
 "$MKIMAGE" sample --no-content "$work" >/dev/null || fail "ldm-mkimage sample"
 
-# compare LOOP...: per loop device, kernel partitions vs ldmctl's extents.
+# compare LOOP...: per MBR disk, kernel partitions vs ldmctl's extents
+# (one python run for all disks: process start-up is slow under emulation).
 compare() {
-    local json
+    local json line
     json=$("$LDMCTL" show --json "$@") || fail "ldmctl show --json $*"
-    local loop n
-    for loop in "$@"; do
+    while IFS='|' read -r loop ours; do
+        local n kernel
         n=$(basename "$loop")
-        style=$(printf '%s' "$json" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for g in d["groups"]:
-    for k in g["disks"]:
-        if k["device"] == sys.argv[1]: print(k["partitionStyle"])' "$loop")
-        [ "$style" = "mbr" ] || continue
-        kernel=$(for p in /sys/block/$n/${n}p*; do [ -e "$p/start" ] && echo "$(cat $p/start) $(cat $p/size)"; done | sort -n)
-        ours=$(printf '%s' "$json" | python3 -c '
+        kernel=$(for p in /sys/block/$n/${n}p*; do [ -e "$p/start" ] && echo "$(cat $p/start)+$(cat $p/size)"; done | sort -n | tr '\n' ' ')
+        [ -n "$ours" ] || { fail "$n: ldmctl reports no partitions"; continue; }
+        assert_eq "$kernel" "$ours" "$n ($(basename "$(losetup -nO BACK-FILE "$loop")")): kernel LDM partitions = ldmctl extents"
+    done < <(printf '%s' "$json" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 for g in d["groups"]:
     scale = g["sectorSize"] // 512
     for k in g["disks"]:
-        if k["device"] != sys.argv[1]: continue
-        for r in k["regions"]:
-            if not r["free"]:
-                print((k["dataStart"] + r["start"]) * scale, r["size"] * scale)' "$loop" | sort -n)
-        [ -n "$ours" ] || { fail "$n: ldmctl reports no partitions"; continue; }
-        assert_eq "$kernel" "$ours" "$n ($(basename "$(losetup -nO BACK-FILE "$loop")")): kernel LDM partitions = ldmctl extents"
-    done
+        if k["present"] and k["partitionStyle"] == "mbr":
+            ext = sorted((k["dataStart"] + r["start"]) * scale for r in k["regions"] if not r["free"])
+            sizes = {(k["dataStart"] + r["start"]) * scale: r["size"] * scale for r in k["regions"] if not r["free"]}
+            print(k["device"] + "|" + "".join("%d+%d " % (s, sizes[s]) for s in ext))')
 }
 
 loops=()
