@@ -132,7 +132,7 @@ public struct Hotplug {
         }
         func why(_ uuid: String) -> String {
             members[uuid].map { !$0.contains(lost.diskGUID) } == true
-                ? "it cannot run without its missing disks (disk \(lost.diskGUID) (\(lost.device)) went away meanwhile)"
+                ? "it needs disks that are missing (disk \(lost.diskGUID) (\(lost.device)) went away meanwhile)"
                 : "it lost disk \(lost.diskGUID) (\(lost.device))"
         }
         let prefix = "\(DeviceNames.uuidPrefix)\(guid.text)-"

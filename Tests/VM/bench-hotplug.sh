@@ -12,7 +12,9 @@
 #   - the metadata bytes the helper read, from /run/ldmctl/reads: for each
 #     disk's first event, and over all events (loop devices send several
 #     change events per attach, and each reads its own disk again).
-# Each event reads only its own disk, so both totals grow linearly with N.
+# Each event reads only its own disk, so both totals are N times one disk's
+# metadata. (One disk's metadata itself grows slowly with N: every disk's
+# copy of the database lists all N disks and their partitions.)
 # Output: one "bench N=.." line per N, machine-readable.
 set -u
 : "${VM_LIB:?run inside the VM (see Tests/VM/run)}"
@@ -48,12 +50,17 @@ for n in "${sizes[@]}"; do
     t1=$(now_ms)
     hotplug_wait
     [ -e /dev/ldm/Bench$n/Span ] || fail "N=$n: volume never appeared"
+    # Only this N's disks (earlier loops stay attached and may send events).
+    mine=$(for d in "${devs[@]}"; do devnum "$d"; done | sort -u)
+    grep -F -f <(printf '%s \n' $mine) "$HOTPLUG_STATE/reads" >"$dir/reads"
+    cp "$dir/reads" "$HOTPLUG_STATE/reads"
     events=$(wc -l <"$HOTPLUG_STATE/reads")
     first=$(awk '!seen[$1]++ {s += $3} END {print s + 0}' "$HOTPLUG_STATE/reads")
     total=$(awk '{s += $3} END {print s + 0}' "$HOTPLUG_STATE/reads")
     maxev=$(awk '$3 > m {m = $3} END {print m + 0}' "$HOTPLUG_STATE/reads")
     disks_read=$(awk '{print $1}' "$HOTPLUG_STATE/reads" | sort -u | wc -l)
-    echo "bench N=$n latency_ms=$((t1 - t0)) disks_read=$disks_read first_event_bytes=$first events=$events all_events_bytes=$total max_event_bytes=$maxev"
+    minev=$(awk 'NR == 1 || $3 < m {m = $3} END {print m + 0}' "$HOTPLUG_STATE/reads")
+    echo "bench N=$n latency_ms=$((t1 - t0)) disks_read=$disks_read first_event_bytes=$first events=$events all_events_bytes=$total max_event_bytes=$maxev min_event_bytes=$minev"
     # Free the loop devices for the next N.
     dmsetup remove "ldm_vol_Bench${n}_Span" >/dev/null 2>&1
     udevadm settle
