@@ -23,11 +23,13 @@ let package = Package(
         // Volume -> device-mapper tables. Pure, no I/O.
         .target(name: "DMTable", dependencies: ["LDM"]),
         // libdevmapper, as a system library.
-        .systemLibrary(name: "CDeviceMapper", pkgConfig: "devmapper",
+        .systemLibrary(name: "CDeviceMapper",
                        providers: [.apt(["libdevmapper-dev"])]),
         // Formats libdevmapper's variadic log callback, which Swift cannot
         // implement, so errors carry libdevmapper's own messages.
-        .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("devmapper")]),
+        // libdevmapper is loaded on first use (dmload.c): commands that never
+        // touch device-mapper do not pay for loading it.
+        .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTable"]),
         // Finding and reading disks: files, block devices, sysfs.
         .target(name: "BlockDevices", dependencies: ["LDM"]),

@@ -24,4 +24,7 @@ size_t dmshim_log_copy(char *buf, size_t size);
  * thread since the last reset, or 0. */
 int dmshim_log_last_errno(void);
 
+/* NULL once libdevmapper is loaded (see dmload.c), else why it could not be. */
+const char *dmshim_load_error(void);
+
 #endif
