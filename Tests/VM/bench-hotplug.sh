@@ -37,7 +37,7 @@ for n in "${sizes[@]}"; do
     mkspec "$dir" '{"groups": [{"name": "Bench'$n'", "disks": ['"$disks"'], "volumes": [
         {"name": "Span", "kind": "spanned", "sizeBytes": '$((n * 65536))', "disks": ['"$names"'], "spanBytes": ['"$spans"']}]}]}' >/dev/null \
         || { fail "ldm-mkimage spec for N=$n"; continue; }
-    : >"$HOTPLUG_STATE/reads" 2>/dev/null || { mkdir -p "$HOTPLUG_STATE"; : >"$HOTPLUG_STATE/reads"; }
+    mkdir -p "$HOTPLUG_STATE"; : >"$HOTPLUG_STATE/reads"
     devs=()
     for i in $(seq 1 $((n - 1))); do
         devs+=("$(attach "$dir/Bench$n-B$i.img")")
