@@ -29,7 +29,7 @@ assert_exists "$HOTPLUG_STATE/disks/$(devnum $r4)" "R4 is recorded"
 # R2 goes while Spanned is open. (A loop device in use cannot be detached,
 # so the kernel's remove event for the disk is sent by hand.)
 exec 3</dev/ldm/Rem/Spanned
-echo remove >/sys/block/$(basename $r2)/uevent
+udevadm trigger --action=remove --settle "/sys/block/$(basename $r2)"
 hotplug_wait
 assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple ${V}Spanned" "Striped removed; open Spanned, degraded Mirror and Simple stay"
 assert_not_exists /dev/ldm/Rem/Striped "/dev/ldm/Rem/Striped gone"
@@ -49,7 +49,7 @@ assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple" "closed Spanned removed at
 assert_eq "$(count_log 'removed Rem/Spanned .*needs disks that are missing')" 1 "log: Spanned removed once closed"
 
 # R1 goes: Simple goes with it.
-echo remove >/sys/block/$(basename $r1)/uevent
+udevadm trigger --action=remove --settle "/sys/block/$(basename $r1)"
 hotplug_wait
 assert_eq "$(active_volumes)" "${V}Mirror" "Simple removed with R1"
 assert_eq "$(count_log 'removed Rem/Simple .*it lost disk')" 1 "log: Simple removed because it lost R1"
