@@ -417,19 +417,6 @@ public struct Hotplug {
     }
 }
 
-/// Maps an extent through the smallest kernel partition that holds it
-/// (the LDM data partition, or the kernel's own per-LDM-partition device),
-/// else through the whole disk, as `ldmctl activate` does.
-public struct KernelPartitionResolver: ExtentResolver {
-    public init() {}
-    public func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64) {
-        if let map = PartitionMap(device: location.device), let p = map.covering(start: start, length: length) {
-            return (p.path, start - p.start)
-        }
-        return (location.device, start)
-    }
-}
-
 public enum HotplugConfig {
     public static let defaultDegradedTimeout = 30
     public static let defaultPath = "/etc/ldmctl.conf"

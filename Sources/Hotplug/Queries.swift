@@ -65,7 +65,7 @@ public enum UdevQueries {
         while let name = queue.first {
             queue.removeFirst()
             guard seen.insert(name).inserted, seen.count < 64 else { continue }
-            for slave in listDirectory("/sys/block/\(name)/slaves").sorted() where slave.utf8.allSatisfy({ LDMName.isDeviceSafe($0) }) {
+            for slave in SystemDisks.listDirectory("/sys/block/\(name)/slaves").sorted() where slave.utf8.allSatisfy({ LDMName.isDeviceSafe($0) }) {
                 if slave.hasPrefix("dm-") { queue.append(slave); continue }
                 // A partition's sysfs directory sits inside its disk's.
                 let disk = access("/sys/class/block/\(slave)/partition", F_OK) == 0 ? parentDisk(of: slave) : slave

@@ -1,5 +1,6 @@
 import DeviceMapper
 import LDM
+import BlockDevices
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,7 +82,7 @@ public struct RunState: Sendable {
             props.set("LDM_GROUP_GUID", r.groupGUID.text)
             wanted[key] = Array(props.text.utf8)
         }
-        for name in listDirectory(dir) where wanted[name] == nil { unlink("\(dir)/\(name)") }
+        for name in stateEntries(dir) where wanted[name] == nil { unlink("\(dir)/\(name)") }
         for (name, bytes) in wanted { try writeAtomically("\(dir)/\(name)", bytes) }
     }
 
@@ -92,13 +93,13 @@ public struct RunState: Sendable {
     public func removeRecord(_ n: DeviceNumber) {
         unlink(recordPath(n))
         let dir = partitionsDir(n)
-        for name in listDirectory(dir) { unlink("\(dir)/\(name)") }
+        for name in stateEntries(dir) { unlink("\(dir)/\(name)") }
         rmdir(dir)
     }
 
     /// Every record, by device number; unreadable files are skipped.
     public func allRecords() -> [RecordedDisk] {
-        listDirectory(disksDir).compactMap(DeviceNumber.init).sorted().compactMap(loadRecord)
+        stateEntries(disksDir).compactMap(DeviceNumber.init).sorted().compactMap(loadRecord)
     }
 
     // MARK: Volume files
@@ -126,7 +127,7 @@ public struct RunState: Sendable {
     }
 
     public func allVolumes() -> [VolumeInfo] {
-        listDirectory(volumesDir).filter { !$0.hasPrefix(".") }.sorted().compactMap(loadVolume)
+        stateEntries(volumesDir).filter { !$0.hasPrefix(".") }.sorted().compactMap(loadVolume)
     }
 
     // MARK: Timers
@@ -251,17 +252,10 @@ func readFile(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
     return nil
 }
 
-func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
-        if name != "." && name != ".." && !name.contains(".tmp") { names.append(name) }
-    }
-    return names
+/// Entries of a state directory, without the temporary files of writes in
+/// progress (see `writeAtomically`).
+func stateEntries(_ path: String) -> [String] {
+    SystemDisks.listDirectory(path).filter { !$0.contains(".tmp") }
 }
 
 func timestamp() -> String {

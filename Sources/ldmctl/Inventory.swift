@@ -1,6 +1,7 @@
 import LDM
 import DMTable
 import BlockDevices
+import Activation
 
 /// The disks and groups a command sees: read once, then filtered.
 struct Inventory {
@@ -59,7 +60,7 @@ struct VolumeSelection {
     }
 
     func planner() -> TablePlanner {
-        TablePlanner(resolver: wholeDisk ? WholeDiskResolver() : PartitionResolver() as any ExtentResolver)
+        TablePlanner(resolver: wholeDisk ? WholeDiskResolver() : KernelPartitionResolver() as any ExtentResolver)
     }
 
     /// The selected (group, volume) pairs; fails if a named group or
@@ -81,17 +82,5 @@ struct VolumeSelection {
             throw Failed()
         }
         return out
-    }
-}
-
-/// Reaches extents through the smallest kernel partition that holds them
-/// (the LDM data partition, or the kernel's own per-LDM-partition device),
-/// falling back to the whole disk.
-struct PartitionResolver: ExtentResolver {
-    func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64) {
-        if let map = PartitionMap(device: location.device), let p = map.covering(start: start, length: length) {
-            return (p.path, start - p.start)
-        }
-        return (location.device, start)
     }
 }

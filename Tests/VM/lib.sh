@@ -120,3 +120,24 @@ _cleanup() {
     [ $TEST_FAIL -eq 0 ]
 }
 trap _cleanup EXIT
+
+# written_sample: writes ldm-mkimage's sample set into a fresh directory
+# ($work/a) and attaches the five disks of its MBR group: sets `work`, `G`
+# (the group name) and the array `mbr` (loop devices, Disk1..Disk5).
+written_sample() {
+    work=$(mktemp -d /run/written.XXXXXX)
+    on_cleanup rm -rf "$work"
+    "$MKIMAGE" sample "$work/a" >/dev/null || { fail "ldm-mkimage sample"; return 1; }
+    G=LdmctlSample
+    mbr=()
+    local i
+    for i in 1 2 3 4 5; do mbr+=("$(attach "$work/a/$G-Disk$i.img")"); done
+    udevadm settle
+}
+
+# known GROUP VOLUME DEVICE: the device holds the volume's known contents
+# (what ldm-mkimage wrote).
+known() {
+    assert_eq "$(sha256sum <"$3" | cut -d' ' -f1)" \
+        "$("$MKIMAGE" digest "$1" "$2" "$(blockdev --getsz "$3")")" "$1/$2 via $(basename "$3"): known contents"
+}

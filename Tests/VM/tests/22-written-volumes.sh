@@ -2,17 +2,7 @@
 # is not deactivated and its whole stack stays.
 . "$VM_LIB"
 
-work=$(mktemp -d /run/safety.XXXXXX)
-on_cleanup rm -rf "$work"
-"$MKIMAGE" sample "$work/a" >/dev/null || fail "ldm-mkimage sample"
-G=LdmctlSample
-mbr=(); for i in 1 2 3 4 5; do mbr+=("$(attach "$work/a/$G-Disk$i.img")"); done
-udevadm settle
-
-sectors() { blockdev --getsz "$1"; }
-known() {  # GROUP VOLUME DEVICE
-    assert_eq "$(sha256sum <"$3" | cut -d' ' -f1)" "$("$MKIMAGE" digest "$1" "$2" "$(sectors "$3")")" "$1/$2 via $(basename "$3"): known contents"
-}
+written_sample
 
 # --- every volume, known contents ---
 assert_ok "activate all written volumes" -- "$LDMCTL" activate --group $G "${mbr[@]}"

@@ -3,17 +3,7 @@
 # names the step.
 . "$VM_LIB"
 
-work=$(mktemp -d /run/safety.XXXXXX)
-on_cleanup rm -rf "$work"
-"$MKIMAGE" sample "$work/a" >/dev/null || fail "ldm-mkimage sample"
-G=LdmctlSample
-mbr=(); for i in 1 2 3 4 5; do mbr+=("$(attach "$work/a/$G-Disk$i.img")"); done
-udevadm settle
-
-sectors() { blockdev --getsz "$1"; }
-known() {  # GROUP VOLUME DEVICE
-    assert_eq "$(sha256sum <"$3" | cut -d' ' -f1)" "$("$MKIMAGE" digest "$1" "$2" "$(sectors "$3")")" "$1/$2 via $(basename "$3"): known contents"
-}
+written_sample
 
 # --- failure injected mid-stack: a member held exclusively ---
 # Raid5's third member is the last helper created; hold the partition

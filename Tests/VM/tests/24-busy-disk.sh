@@ -2,17 +2,7 @@
 # (what makes ldmtool fail), but ldmctl maps through partition devices.
 . "$VM_LIB"
 
-work=$(mktemp -d /run/safety.XXXXXX)
-on_cleanup rm -rf "$work"
-"$MKIMAGE" sample "$work/a" >/dev/null || fail "ldm-mkimage sample"
-G=LdmctlSample
-mbr=(); for i in 1 2 3 4 5; do mbr+=("$(attach "$work/a/$G-Disk$i.img")"); done
-udevadm settle
-
-sectors() { blockdev --getsz "$1"; }
-known() {  # GROUP VOLUME DEVICE
-    assert_eq "$(sha256sum <"$3" | cut -d' ' -f1)" "$("$MKIMAGE" digest "$1" "$2" "$(sectors "$3")")" "$1/$2 via $(basename "$3"): known contents"
-}
+written_sample
 
 # --- busy disk: another partition of the disk is in use ---
 # Hold the whole of Disk1's *other* partition table entry: on these MBR
