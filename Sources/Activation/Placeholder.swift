@@ -1,1 +1,0 @@
-// placeholder: the activation engine lands here
