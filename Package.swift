@@ -71,7 +71,9 @@ let package = Package(
         .target(name: "Monitor", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Udev", "CMonitor",
         ]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "LDM", "LDMWriter", "BlockDevices"]),
+        .testTarget(name: "MonitorTests", dependencies: [
+            "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

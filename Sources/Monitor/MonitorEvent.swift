@@ -26,9 +26,9 @@ public struct MonitorEvent: Equatable, Sendable {
     public var device: String?
     /// The disk whose member of the volume failed or went missing.
     public var member: LDMName?
-    public var health: VolumeHealth?
+    public var health: MonitorHealth?
 
-    public init(_ kind: Kind, group: GroupState, volume: VolumeState? = nil, disk: DiskState? = nil,
+    public init(_ kind: Kind, group: GroupState, volume: ObservedVolume? = nil, disk: DiskState? = nil,
                 device: String? = nil, member: LDMName? = nil) {
         self.kind = kind
         self.group = group.name
@@ -106,7 +106,7 @@ public enum EventDiffer {
 
     /// Health changes of an active volume; `old` nil when it just appeared
     /// (then only problems and a running resync are reported).
-    private static func healthEvents(old: VolumeState?, new v: VolumeState, group: GroupState) -> [MonitorEvent] {
+    private static func healthEvents(old: ObservedVolume?, new v: ObservedVolume, group: GroupState) -> [MonitorEvent] {
         var out: [MonitorEvent] = []
         let oldHealth = old?.health ?? .ok
         let oldFailed = old?.failedMembers ?? []

@@ -18,9 +18,9 @@ public struct GroupState: Equatable, Sendable {
     public var guid: String
     public var name: LDMName
     public var disks: [DiskState]
-    public var volumes: [VolumeState]
+    public var volumes: [ObservedVolume]
 
-    public init(guid: String, name: LDMName, disks: [DiskState], volumes: [VolumeState]) {
+    public init(guid: String, name: LDMName, disks: [DiskState], volumes: [ObservedVolume]) {
         self.guid = guid
         self.name = name
         self.disks = disks
@@ -46,7 +46,7 @@ public struct DiskState: Equatable, Sendable {
 }
 
 /// A volume's health as the kernel reports it.
-public enum VolumeHealth: String, Sendable, Equatable {
+public enum MonitorHealth: String, Sendable, Equatable {
     /// Every member alive and in sync.
     case ok
     /// Redundancy lost: a member failed or is missing; data still readable.
@@ -56,13 +56,13 @@ public enum VolumeHealth: String, Sendable, Equatable {
     case failed
 }
 
-public struct VolumeState: Equatable, Sendable {
+public struct ObservedVolume: Equatable, Sendable {
     /// The volume GUID as text (or `v<object id>` for a volume without one).
     public var guid: String
     public var name: LDMName
     /// Whether its device-mapper device exists.
     public var active: Bool
-    public var health: VolumeHealth
+    public var health: MonitorHealth
     /// Disks whose member of this volume is failed or missing, by name;
     /// sorted, so comparing two states does not depend on table order.
     public var failedMembers: [LDMName]
@@ -70,7 +70,7 @@ public struct VolumeState: Equatable, Sendable {
     /// or a mirror not yet in sync).
     public var resyncing: Bool
 
-    public init(guid: String, name: LDMName, active: Bool, health: VolumeHealth = .ok,
+    public init(guid: String, name: LDMName, active: Bool, health: MonitorHealth = .ok,
                 failedMembers: [LDMName] = [], resyncing: Bool = false) {
         self.guid = guid
         self.name = name

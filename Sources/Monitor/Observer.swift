@@ -44,9 +44,9 @@ public struct SystemObserver {
     /// A volume's health from its devices: the dm-raid/mirror member
     /// health characters, `error` targets standing in for a missing part,
     /// and member disks that are no longer present.
-    public static func volumeState(_ g: DiskGroup, _ v: Volume, active: ActiveVolume?) -> VolumeState {
+    public static func volumeState(_ g: DiskGroup, _ v: Volume, active: ActiveVolume?) -> ObservedVolume {
         let guid = v.guid.flatMap { $0.isZero ? nil : $0.text } ?? "v\(v.id)"
-        guard let active else { return VolumeState(guid: guid, name: v.name, active: false) }
+        guard let active else { return ObservedVolume(guid: guid, name: v.name, active: false) }
         func diskName(_ p: Partition) -> LDMName? { g.disk(id: p.diskID)?.name }
 
         // The members as the planner lays them out (TablePlanner): a
@@ -102,7 +102,7 @@ public struct SystemObserver {
         let redundant = v.type == .mirrored || v.type == .raid5
         let tolerated = v.type == .mirrored ? max(members.count - 1, 0) : (v.type == .raid5 ? 1 : 0)
         let lost = max(failed.count, raidFailedCount)
-        let health: VolumeHealth
+        let health: MonitorHealth
         if lost == 0 {
             health = .ok
         } else if redundant && lost <= tolerated && (raidCount == 0 || raidFailedCount < raidCount) {
@@ -114,7 +114,7 @@ public struct SystemObserver {
         for i in failed.sorted() where i >= 0 {
             for p in members[i] { if let n = diskName(p), !names.contains(n) { names.append(n) } }
         }
-        return VolumeState(guid: guid, name: v.name, active: true, health: health,
+        return ObservedVolume(guid: guid, name: v.name, active: true, health: health,
                            failedMembers: names, resyncing: resyncing && health != .failed)
     }
 }
