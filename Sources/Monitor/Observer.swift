@@ -18,12 +18,16 @@ public struct SystemObserver {
         let scan = DiskScanner().scan([])
         let assembled = GroupAssembler.assemble(scan.members)
         var errors = assembled.errors.map(\.description)
-        let active: [ActiveVolume]
-        do {
-            active = try Activator().status()
-        } catch {
-            errors.append("cannot read device-mapper status: \(error)")
-            active = []
+        var active: [ActiveVolume] = []
+        // A device removed between listing and reading its table fails the
+        // read (ENXIO): the look is repeated, as the next one would be.
+        for attempt in 1...3 {
+            do {
+                active = try Activator().status()
+                break
+            } catch {
+                if attempt == 3 { errors.append("cannot read device-mapper status: \(error)") }
+            }
         }
         let byUUID = Dictionary(active.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
         let groups = assembled.groups.map { g in Self.state(of: g, active: byUUID) }
