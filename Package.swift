@@ -20,8 +20,11 @@ let package = Package(
         // The image writer (model -> image bytes) for tests, the demo and
         // fuzz seeds; kept out of the ldmctl binary.
         .target(name: "LDMWriter", dependencies: ["LDM"], path: "Sources/LDM/Writer"),
+        // Device-mapper value types (targets, devices, device numbers) shared
+        // by the planner and the kernel binding, so neither depends on the other.
+        .target(name: "DMTypes"),
         // Volume -> device-mapper tables. Pure, no I/O.
-        .target(name: "DMTable", dependencies: ["LDM"]),
+        .target(name: "DMTable", dependencies: ["LDM", "DMTypes"]),
         // libdevmapper, as a system library.
         .systemLibrary(name: "CDeviceMapper",
                        providers: [.apt(["libdevmapper-dev"])]),
@@ -30,7 +33,7 @@ let package = Package(
         // libdevmapper is loaded on first use (dmload.c): commands that never
         // touch device-mapper do not pay for loading it.
         .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTable"]),
+        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes"]),
         // Finding and reading disks: files, block devices, sysfs.
         .target(name: "BlockDevices", dependencies: ["LDM"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
@@ -47,13 +50,17 @@ let package = Package(
             // runs once per udev event, so start-up time is most of its time.
             .unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release)),
         ]),
+        // Test, fuzz and invariant support (the fuzzer's sparse disks, the
+        // table invariants): used by the tests and Fuzz/, never linked into
+        // ldmctl.
+        .target(name: "LDMTestSupport", dependencies: ["LDM", "DMTable"]),
         // Writes LDM disk images of any layout (tests, demo, fuzz seeds).
         .executableTarget(name: "ldm-mkimage", dependencies: [
             "LDM", "LDMWriter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "LDMWriter", "BlockDevices"]),
-        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
+        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDMTestSupport", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
         .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
     ],

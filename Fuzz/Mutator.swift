@@ -1,4 +1,4 @@
-import DMTable
+import LDMTestSupport
 
 /// libFuzzer's own mutator, for use inside the custom one.
 @_silgen_name("LLVMFuzzerMutate")

@@ -1,5 +1,6 @@
 import LDM
 import DMTable
+import LDMTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import LDM
 import LDMWriter
-import DMTable
+import LDMTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import CDeviceMapper
 import CDeviceMapperShim
-import DMTable
+import DMTypes
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import CDeviceMapper
 import CDeviceMapperShim
-import DMTable
+import DMTypes
 import Synchronization
 #if canImport(Glibc)
 import Glibc

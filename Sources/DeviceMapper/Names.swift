@@ -1,4 +1,4 @@
-import DMTable
+import DMTypes
 
 /// Last-line checks on what goes into an ioctl. The planner already
 /// sanitises names; these refuse anything udev would have to mangle or the

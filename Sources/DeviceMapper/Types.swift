@@ -1,4 +1,4 @@
-import DMTable
+@_exported import DMTypes
 
 /// What DM_DEVICE_INFO says about a device.
 public struct DMDeviceInfo: Sendable, Equatable, Codable {

@@ -2,6 +2,7 @@ import XCTest
 import LDM
 import LDMWriter
 import DMTable
+import LDMTestSupport
 
 /// Bugs the invariants and the fuzzer's arithmetic found, each on the input
 /// that showed it. Before each fix these crashed the test process (an

@@ -3,6 +3,7 @@ import XCTest
 import LDM
 import LDMWriter
 import DMTable
+import LDMTestSupport
 
 /// `TableInvariants` on written images (they must hold), on hand-made bad
 /// stacks (each rule must fire), and on seeded random corruptions of written

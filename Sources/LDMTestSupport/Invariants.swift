@@ -1,4 +1,5 @@
 import LDM
+import DMTable
 
 /// What must hold for every input the reader accepts, however crafted: the
 /// fuzzer traps on a violation and the property tests fail on one. Checked
