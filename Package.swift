@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes"]),
         // Finding and reading disks: files, block devices, sysfs.
-        .target(name: "BlockDevices", dependencies: ["LDM"]),
+        .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
         .target(name: "Activation",
                 dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),

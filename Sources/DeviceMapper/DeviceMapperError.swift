@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// The operation a device-mapper call was doing when it failed.
-public enum DMStep: String, Sendable, Codable, CustomStringConvertible {
+public enum DMStep: String, Sendable, CustomStringConvertible {
     case validate
     case create          // DM_DEVICE_CREATE without table: the name and UUID
     case load            // DM_DEVICE_RELOAD: the table into the inactive slot
@@ -27,7 +27,7 @@ public enum DMStep: String, Sendable, Codable, CustomStringConvertible {
 }
 
 /// What the kernel and libdevmapper said about a failed ioctl.
-public struct DMFailure: Sendable, Equatable, Codable {
+public struct DMFailure: Sendable, Equatable {
     public var step: DMStep
     public var device: String?
     /// errno of the ioctl (EBUSY, EINVAL, ENXIO, ...), 0 if unknown.

@@ -58,6 +58,11 @@ public enum DMNames {
                   target.type.utf8.allSatisfy({ isTargetTypeByte($0) }) else {
                 throw fail("target \(index) has an invalid type '\(target.type)'")
             }
+            // The kernel takes block devices by number; an image file has none.
+            if let image = target.members.first(where: { $0.number == nil }) {
+                throw fail("target \(index) names \(image.display), which is not a block device: "
+                           + "attach an image with `losetup -f --show -P` and name the loop device")
+            }
             guard !target.params.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 }) else {
                 throw fail("target \(index) parameters contain a line break or NUL")
             }

@@ -1,7 +1,7 @@
 @_exported import DMTypes
 
 /// What DM_DEVICE_INFO says about a device.
-public struct DMDeviceInfo: Sendable, Equatable, Codable {
+public struct DMDeviceInfo: Sendable, Equatable {
     public var name: String
     /// Empty when the device has no UUID.
     public var uuid: String
@@ -35,7 +35,7 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
 }
 
 /// One line of DM_DEVICE_STATUS: the target's range and its status text.
-public struct DMTargetStatus: Sendable, Equatable, Codable {
+public struct DMTargetStatus: Sendable, Equatable {
     public var start: UInt64
     public var length: UInt64
     public var type: String

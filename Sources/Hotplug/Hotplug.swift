@@ -277,7 +277,14 @@ public struct Hotplug {
     func prepare(_ g: DiskGroup, _ v: Volume, degraded: Bool) -> (VolumeStack, VolumeInfo)? {
         let label = "\(g.name.display)/\(v.name.display)"
         do {
-            let stack = try TablePlanner(resolver: KernelPartitionResolver()).plan(g, v, allowDegraded: degraded)
+            // The kernel's view of each member (number, partitions), read once.
+            var devices: [DevicePath: DiskDevice] = [:]
+            for r in state.allRecords() where r.groupGUID == g.guid {
+                devices[DevicePath(r.device)] = DiskDevice(number: r.number, partitions: DiskDevice.kernelPartitions(of: r.number))
+            }
+            let planned = VolumePipeline(allowDegraded: degraded, select: { $1.id == v.id }).plan([g], devices: devices)
+            if let error = planned.planErrors.first ?? planned.conflict { throw error }
+            guard let stack = planned.stacks.first else { throw PlanError(group: g.name.display, volume: v.name.display, problem: "not planned") }
             // Written first: udev's rule for the new dm device reads it.
             // Stays "queued" until the devices exist.
             let info = volumeInfo(g, v, state: .queued, degraded: degraded)

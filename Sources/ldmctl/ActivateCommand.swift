@@ -69,24 +69,21 @@ struct ActivateCommand: Command {
     }
 
     func run() throws {
-        let inventory = Inventory.load(devices: targets.devices, imageSectorSize: imageSectorSize)
-        inventory.reportErrors()
-        var failed = inventory.failed
         let selection = VolumeSelection(group: targets.group, volumes: targets.volumes, wholeDisk: wholeDisk)
-        let planner = selection.planner()
-        var stacks: [VolumeStack] = []
-        for (g, v) in try selection.select(inventory) {
-            let label = "\(g.name.display)/\(v.name.display)"
-            do {
-                let stack = try planner.plan(g, v, allowDegraded: !noDegraded)
-                if v.state == .degraded { warn("\(label): starting degraded (\(stack.notes.first ?? ""))") }
-                stacks.append(stack)
-            } catch let e as PlanError {
-                warn("\(label): not activated: \(e.problem)")
-                failed = true
-            }
+        let inventory = selection.load(devices: targets.devices, imageSectorSize: imageSectorSize,
+                                       allowDegraded: !noDegraded)
+        inventory.reportErrors()
+        try selection.checkFound(inventory)
+        var failed = inventory.failed
+        for e in inventory.result.planErrors {
+            warn("\(e.group)/\(e.volume): not activated: \(e.problem)")
+            failed = true
         }
-        try TablePlanner.checkUnique(stacks)
+        if let conflict = inventory.result.conflict { throw conflict }
+        let stacks = inventory.result.stacks
+        for s in stacks where s.degraded {
+            warn("\(s.groupName)/\(s.volumeName): starting degraded (\(s.notes.first ?? ""))")
+        }
         let results = Activator().activate(stacks: stacks, options: ActivationOptions(readOnly: readOnly, dryRun: dryRun))
         for r in results {
             let label = "\(r.groupName)/\(r.volumeName)"

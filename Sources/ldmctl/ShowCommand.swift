@@ -34,10 +34,10 @@ struct ShowCommand: Command {
         var title = "Disk group \(g.name.display)  \(g.guid)  \(g.presentDiskCount) of \(g.disks.count) disks present"
         if g.cloneIndex > 0 { title += "  (clone \(g.cloneIndex): another set of disks carries the same group)" }
         print(title)
-        for n in g.notes { print("  note: \(LDMName(n).display)") }
+        for n in g.notes { print("  note: \(n)") }
         for d in g.disks {
             if let loc = d.location {
-                print("  Disk \(d.name.display)  \(d.guid)  \(LDMName(loc.device).display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)")
+                print("  Disk \(d.name.display)  \(d.guid)  \(loc.device.display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)")
             } else {
                 print("  Disk \(d.name.display)  \(d.guid)  MISSING")
             }

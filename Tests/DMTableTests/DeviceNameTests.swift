@@ -6,7 +6,7 @@ import DMTable
 final class DeviceNameTests: XCTestCase {
     func group(_ name: String, clone: Int = 0, volumes: [Volume] = []) -> DiskGroup {
         DiskGroup(guid: GUID("03c0c4fc-8b6f-402b-9431-4be2e5823b1c")!, name: LDMName(name), cloneIndex: clone,
-                  disks: [], volumes: volumes, committedSequence: 1, databaseSource: "x", notes: [], sectorSize: 512)
+                  disks: [], volumes: volumes, committedSequence: 1, databaseSource: DevicePath("x"), notes: [], sectorSize: 512)
     }
 
     func volume(_ raw: [UInt8], id: UInt64 = 7) -> Volume {

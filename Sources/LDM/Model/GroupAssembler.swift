@@ -19,7 +19,7 @@ public enum GroupAssembler {
                 } catch let error as LDMError {
                     errors.append(error)
                 } catch {
-                    errors.append(LDMError(.invalid, device: set[0].device, location: "disk group \(guid)", "\(error)"))
+                    errors.append(LDMError(.invalid, device: set[0].device.display, location: "disk group \(guid)", "\(error)"))
                 }
             }
         }
@@ -56,10 +56,10 @@ public enum GroupAssembler {
         for m in members { notes += m.notes.map { "\(m.device): \($0)" } }
 
         let location = "database (committed sequence \(newest.vmdb.committedSequence))"
-        let config = try ConfigurationBuilder(device: newest.device, location: location).build(newest.records)
+        let config = try ConfigurationBuilder(device: newest.device.display, location: location).build(newest.records)
         let sectorSizes = Set(members.map(\.sectorSize))
         guard sectorSizes.count == 1 else {
-            throw LDMError(.inconsistent, device: newest.device, location: "disk group \(guid)", field: "sector size",
+            throw LDMError(.inconsistent, device: newest.device.display, location: "disk group \(guid)", field: "sector size",
                            "members have different sector sizes: \(sectorSizes.sorted())")
         }
 
@@ -80,7 +80,7 @@ public enum GroupAssembler {
         }
 
         var volumes = config.volumes
-        try checkExtents(disks: disks, volumes: volumes, device: newest.device, location: location)
+        try checkExtents(disks: disks, volumes: volumes, device: newest.device.display, location: location)
         let present = Set(disks.filter(\.isPresent).map(\.id))
         for i in volumes.indices { volumes[i].state = state(of: volumes[i], present: present) }
         for i in disks.indices { disks[i].regions = regions(of: disks[i], volumes: volumes) }

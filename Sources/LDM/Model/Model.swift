@@ -17,9 +17,9 @@ public enum VolumeState: String, Sendable, Codable {
 }
 
 /// Where a present disk is and how it is laid out.
-public struct DiskLocation: Equatable, Sendable, Codable {
-    /// Device or image path as given (display-escaped when printed).
-    public var device: String
+public struct DiskLocation: Equatable, Sendable {
+    /// Device or image path exactly as given (escaped only when printed).
+    public var device: DevicePath
     public var sectorSize: Int
     public var partitionStyle: PartitionTable.Style
     /// Logical sectors.
@@ -88,7 +88,7 @@ public struct Region: Equatable, Sendable, Codable {
     public var volumeName: LDMName?
 }
 
-public struct Disk: Equatable, Sendable, Codable {
+public struct Disk: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var guid: GUID
@@ -101,7 +101,7 @@ public struct Disk: Equatable, Sendable, Codable {
     public var isPresent: Bool { location != nil }
 }
 
-public struct DiskGroup: Equatable, Sendable, Codable {
+public struct DiskGroup: Equatable, Sendable {
     public var guid: GUID
     public var name: LDMName
     /// 0 for the first set of disks carrying this GUID; 1, 2, ... for
@@ -111,13 +111,13 @@ public struct DiskGroup: Equatable, Sendable, Codable {
     public var volumes: [Volume]
     /// Committed sequence of the database copy used, and the disk it came from.
     public var committedSequence: UInt64
-    public var databaseSource: String
+    public var databaseSource: DevicePath
     public var notes: [String]
     /// All disks are 512 or all 4096 bytes per sector.
     public var sectorSize: Int
 
     public init(guid: GUID, name: LDMName, cloneIndex: Int, disks: [Disk], volumes: [Volume],
-                committedSequence: UInt64, databaseSource: String, notes: [String], sectorSize: Int) {
+                committedSequence: UInt64, databaseSource: DevicePath, notes: [String], sectorSize: Int) {
         self.guid = guid; self.name = name; self.cloneIndex = cloneIndex; self.disks = disks
         self.volumes = volumes; self.committedSequence = committedSequence
         self.databaseSource = databaseSource; self.notes = notes; self.sectorSize = sectorSize
