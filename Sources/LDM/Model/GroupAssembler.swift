@@ -80,6 +80,7 @@ public enum GroupAssembler {
         }
 
         var volumes = config.volumes
+        try checkByteSizes(volumes, sectorSize: sectorSizes.first!, device: newest.device, location: location)
         try checkExtents(disks: disks, volumes: volumes, device: newest.device, location: location)
         let present = Set(disks.filter(\.isPresent).map(\.id))
         for i in volumes.indices { volumes[i].state = state(of: volumes[i], present: present) }
@@ -89,6 +90,18 @@ public enum GroupAssembler {
                          cloneIndex: cloneIndex, disks: disks, volumes: volumes,
                          committedSequence: newest.vmdb.committedSequence, databaseSource: newest.device,
                          notes: notes, sectorSize: sectorSizes.first!)
+    }
+
+    /// A volume's size and chunk size in bytes must fit 64 bits: a volume on
+    /// missing disks is bounded by no disk, and `show` prints bytes.
+    static func checkByteSizes(_ volumes: [Volume], sectorSize: Int, device: String, location: String) throws {
+        for v in volumes {
+            for (field, sectors) in [("size", v.size), ("chunk size", v.chunkSize)]
+            where sectors.multipliedReportingOverflow(by: UInt64(sectorSize)).overflow {
+                throw LDMError(.invalid, device: device, location: location, field: "volume \(v.name.display): \(field)",
+                               "\(sectors) sectors of \(sectorSize) bytes do not fit in 64 bits")
+            }
+        }
     }
 
     /// Every partition must lie inside its disk's data area (where the disk
