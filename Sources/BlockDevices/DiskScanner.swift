@@ -11,6 +11,8 @@ public struct DiskScanner {
         /// Devices that were asked for and could not be read. For a system
         /// scan, devices without LDM metadata are not errors.
         public var errors: [String]
+        /// Paths left out because they name a disk already read.
+        public var notes: [String]
         public var bytesRead: Int
     }
 
@@ -19,10 +21,17 @@ public struct DiskScanner {
 
     public func scan(_ paths: [String]) -> Result {
         let explicit = !paths.isEmpty
-        var result = Result(members: [], errors: [], bytesRead: 0)
+        var result = Result(members: [], errors: [], notes: [], bytesRead: 0)
+        // The same disk named twice is one disk, not a clone of itself.
+        var seen: [DiskIdentity: String] = [:]
         for path in explicit ? paths : SystemDisks.wholeDisks() {
             do {
                 let source = try FileSectorSource(path: path, imageSectorSize: imageSectorSize)
+                if let first = seen[source.identity] {
+                    result.notes.append("\(LDMName(path).display) is the same disk as \(LDMName(first).display); read once")
+                    continue
+                }
+                seen[source.identity] = path
                 let metadata = try DiskMetadata.read(from: source)
                 result.bytesRead += metadata.bytesRead
                 result.members.append(metadata)

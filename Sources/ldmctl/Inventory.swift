@@ -8,13 +8,15 @@ struct Inventory {
     var groups: [DiskGroup]
     /// Device and group errors, already display-safe.
     var errors: [String]
+    /// Worth saying, not failures (a disk named twice).
+    var notes: [String]
     var explicitDevices: Bool
 
     static func load(devices: [String], imageSectorSize: Int) -> Inventory {
         let scan = DiskScanner(imageSectorSize: imageSectorSize).scan(devices)
         let assembled = GroupAssembler.assemble(scan.members)
         return Inventory(groups: assembled.groups, errors: scan.errors + assembled.errors.map(\.description),
-                         explicitDevices: !devices.isEmpty)
+                         notes: scan.notes, explicitDevices: !devices.isEmpty)
     }
 
     /// Groups matching `selector` (name, device-safe name or GUID); all when nil.
@@ -26,6 +28,7 @@ struct Inventory {
     }
 
     func reportErrors() {
+        for n in notes { warn("note: \(n)") }
         for e in errors { warn(e) }
     }
 
