@@ -11,6 +11,8 @@ public struct DiskScanner {
         /// Devices that were asked for and could not be read. For a system
         /// scan, devices without LDM metadata are not errors.
         public var errors: [String]
+        /// Paths left out because they name a disk already read.
+        public var notes: [String]
     }
 
     public var imageSectorSize: Int
@@ -19,7 +21,7 @@ public struct DiskScanner {
     public func scan(_ paths: [String]) -> Result {
         let explicit = !paths.isEmpty
         let opened = open(paths.map(DevicePath.init))
-        var result = Result(members: [], errors: opened.errors)
+        var result = Result(members: [], errors: opened.errors, notes: opened.notes)
         for source in opened.sources {
             do {
                 result.members.append(try DiskMetadata.read(from: source))
@@ -35,18 +37,29 @@ public struct DiskScanner {
     /// Opens the devices named (every suitable block device when none is):
     /// read-only, each path kept exactly as given. A device that cannot be
     /// opened is an error only when it was named.
-    public func open(_ paths: [DevicePath]) -> (sources: [FileSectorSource], errors: [String]) {
+    /// The same disk named twice (the same path, a symlink, `a//b`, a hard
+    /// link) is opened once, with a note: it is one disk, not a clone of
+    /// itself.
+    public func open(_ paths: [DevicePath]) -> (sources: [FileSectorSource], errors: [String], notes: [String]) {
         let explicit = !paths.isEmpty
         var sources: [FileSectorSource] = []
         var errors: [String] = []
+        var notes: [String] = []
+        var seen: [DiskIdentity: DevicePath] = [:]
         for path in explicit ? paths : SystemDisks.wholeDisks().map(DevicePath.init) {
             do {
-                sources.append(try FileSectorSource(path: path, imageSectorSize: imageSectorSize))
+                let source = try FileSectorSource(path: path, imageSectorSize: imageSectorSize)
+                if let first = seen[source.identity] {
+                    notes.append("\(path.display) is the same disk as \(first.display); read once")
+                    continue
+                }
+                seen[source.identity] = path
+                sources.append(source)
             } catch {
                 if explicit { errors.append("\(error)") }
             }
         }
-        return (sources, errors)
+        return (sources, errors, notes)
     }
 }
 

@@ -13,6 +13,9 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
     public let byteCount: UInt64
     /// The block device's number; nil for an image file.
     public let deviceNumber: DeviceNumber?
+    /// Which disk this is, whatever the path: two paths with the same
+    /// identity are one disk.
+    public let identity: DiskIdentity
     private let fd: Int32
 
     public var name: String { String(decoding: path.bytes, as: UTF8.self) }
@@ -39,7 +42,10 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
     /// kernel, so it is `imageSectorSize` (512 unless the user says 4096).
     public init(path: DevicePath, imageSectorSize: Int = 512) throws {
         // O_CLOEXEC: a helper started from udev must not leak disk fds.
-        let fd = path.withCString { $0.map { open($0, O_RDONLY | O_CLOEXEC) } ?? -1 }
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+        // writer forever; what was opened is checked with fstat (not a
+        // stat before the open, which a rename could outrun).
+        let fd = path.withCString { $0.map { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } ?? -1 }
         guard fd >= 0 else { throw OpenError.open(path: path, errno: path.bytes.contains(0) ? ENOENT : errno) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
@@ -48,6 +54,11 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
             throw OpenError.stat(path: path, errno: e)
         }
         let mode = st.st_mode & S_IFMT
+        if mode == S_IFBLK || mode == S_IFREG {
+            // Disks and files read the same either way; drop the flag so
+            // no read can ever return EAGAIN.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        }
         self.path = path
         self.fd = fd
         if mode == S_IFBLK {
@@ -59,10 +70,12 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
             self.byteCount = size
             self.sectorSize = Int(ssz)
             self.deviceNumber = DeviceNumber(encoded: UInt64(st.st_rdev))
+            self.identity = .blockDevice(UInt64(st.st_rdev))
         } else if mode == S_IFREG {
             self.byteCount = UInt64(st.st_size)
             self.sectorSize = imageSectorSize
             self.deviceNumber = nil
+            self.identity = .file(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         } else {
             close(fd)
             throw OpenError.notADisk(path: path)
@@ -89,4 +102,11 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
         }
         return buffer
     }
+}
+
+/// One block device (by device number) or one file (by file system and
+/// inode), however it was named: a symlink, `a//b`, a hard link.
+public enum DiskIdentity: Hashable, Sendable {
+    case blockDevice(UInt64)
+    case file(device: UInt64, inode: UInt64)
 }

@@ -88,16 +88,24 @@ public struct Hotplug {
     static func partitionRoles(_ m: DiskMetadata) -> [KernelPartitionRole] {
         var roles: [KernelPartitionRole] = []
         let scale = UInt64(m.sectorSize / 512)
+        // The reader keeps every extent inside the disk, so these fit; a
+        // role that would not is left out rather than trusted.
+        func add(_ start: UInt64, _ size: UInt64, offset: UInt64 = 0, role: String) {
+            let (first, o1) = start.addingReportingOverflow(offset)
+            let (kernelStart, o2) = first.multipliedReportingOverflow(by: scale)
+            let (kernelSize, o3) = size.multipliedReportingOverflow(by: scale)
+            guard !o1, !o2, !o3 else { return }
+            roles.append(KernelPartitionRole(start: kernelStart, size: kernelSize, role: role))
+        }
         for e in [m.partitionTable.dataEntry, m.partitionTable.metadataEntry].compactMap({ $0 }) {
-            roles.append(KernelPartitionRole(start: e.firstLBA * scale, size: e.sectorCount * scale, role: "container"))
+            add(e.firstLBA, e.sectorCount, role: "container")
         }
         guard let g = GroupAssembler.assemble([m]).groups.first,
               let disk = g.disks.first(where: { $0.guid == m.privateHeader.diskGUID }),
               let loc = disk.location else { return roles }
         for v in g.volumes {
             for p in v.partitions where p.diskID == disk.id {
-                roles.append(KernelPartitionRole(start: (loc.dataStart + p.start) * scale, size: p.size * scale,
-                                                 role: v.type.rawValue))
+                add(loc.dataStart, p.size, offset: p.start, role: v.type.rawValue)
             }
         }
         return roles

@@ -10,6 +10,8 @@ import BlockDevices
 /// check unique).
 struct Inventory {
     var result: VolumePipeline.Result
+    /// Worth saying, not failures (a disk named twice).
+    var notes: [String]
     var explicitDevices: Bool
 
     var groups: [DiskGroup] { result.groups }
@@ -25,7 +27,7 @@ struct Inventory {
         pipeline.reportNonLDM = !devices.isEmpty
         var result = pipeline.run(opened.sources.map { PipelineDisk(source: $0, device: DiskDevice.of($0)) })
         result.diskErrors = opened.errors + result.diskErrors
-        return Inventory(result: result, explicitDevices: !devices.isEmpty)
+        return Inventory(result: result, notes: opened.notes, explicitDevices: !devices.isEmpty)
     }
 
     /// Groups matching `selector` (name, device-safe name or GUID); all when nil.
@@ -39,6 +41,7 @@ struct Inventory {
     }
 
     func reportErrors() {
+        for n in notes { warn("note: \(n)") }
         for e in errors { warn(e) }
     }
 

@@ -98,8 +98,11 @@ struct MetadataReader<Source: SectorSource> {
             ?? table.metadataEntry?.firstLBA
             ?? (source.sectorCount >= databaseSectors ? source.sectorCount - databaseSectors : nil)
         if let start = databaseStart {
-            for offset in privateHeaderBackups where start + offset != table.privateHeaderLBA {
-                candidates.append((start + offset, "backup PRIVHEAD (database sector \(offset))"))
+            for offset in privateHeaderBackups {
+                // Checked: `start` may come from a partition entry.
+                let (lba, overflow) = start.addingReportingOverflow(offset)
+                guard !overflow, lba != table.privateHeaderLBA else { continue }
+                candidates.append((lba, "backup PRIVHEAD (database sector \(offset))"))
             }
             for (lba, what) in candidates.dropFirst() where lba < source.sectorCount { parse(lba, what, &self) }
         }

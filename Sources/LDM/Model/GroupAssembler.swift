@@ -15,7 +15,9 @@ public enum GroupAssembler {
         for guid in byGroup.keys.sorted() {
             for (index, set) in cloneSets(byGroup[guid]!).enumerated() {
                 do {
-                    groups.append(try build(guid: guid, cloneIndex: index, members: set))
+                    let (group, problems) = try build(guid: guid, cloneIndex: index, members: set)
+                    groups.append(group)
+                    errors += problems
                 } catch let error as LDMError {
                     errors.append(error)
                 } catch {
@@ -42,21 +44,16 @@ public enum GroupAssembler {
         return sets.map { $0.sorted { $0.device < $1.device } }
     }
 
-    static func build(guid: GUID, cloneIndex: Int, members: [DiskMetadata]) throws -> DiskGroup {
-        var notes: [String] = []
-        // The newest committed configuration wins; say which disks are behind.
-        let newest = members.max { a, b in
-            a.vmdb.committedSequence != b.vmdb.committedSequence
-                ? a.vmdb.committedSequence < b.vmdb.committedSequence
-                : a.device > b.device
-        }!
-        for m in members where m.vmdb.committedSequence != newest.vmdb.committedSequence {
-            notes.append("\(m.device) holds an older database (committed sequence \(m.vmdb.committedSequence)); using sequence \(newest.vmdb.committedSequence) from \(newest.device)")
-        }
+    /// The group from one set of present disks, and the problems found on
+    /// the way that did not stop it (foreign disks, outvoted copies).
+    static func build(guid: GUID, cloneIndex: Int, members all: [DiskMetadata]) throws -> (DiskGroup, [LDMError]) {
+        let choice = try ConfigurationChoice(guid: guid, members: all)
+        let members = choice.members
+        let newest = choice.chosen.holders[0]
+        var notes = choice.notes
         for m in members { notes += m.notes.map { "\(m.device): \($0)" } }
-
-        let location = "database (committed sequence \(newest.vmdb.committedSequence))"
-        let config = try ConfigurationBuilder(device: newest.device.display, location: location).build(newest.records)
+        let location = ConfigurationChoice.location(newest)
+        let config = choice.chosen.configuration
         let sectorSizes = Set(members.map(\.sectorSize))
         guard sectorSizes.count == 1 else {
             throw LDMError(.inconsistent, device: newest.device.display, location: "disk group \(guid)", field: "sector size",
@@ -80,15 +77,28 @@ public enum GroupAssembler {
         }
 
         var volumes = config.volumes
+        try checkByteSizes(volumes, sectorSize: sectorSizes.first!, device: newest.device.display, location: location)
         try checkExtents(disks: disks, volumes: volumes, device: newest.device.display, location: location)
         let present = Set(disks.filter(\.isPresent).map(\.id))
         for i in volumes.indices { volumes[i].state = state(of: volumes[i], present: present) }
         for i in disks.indices { disks[i].regions = regions(of: disks[i], volumes: volumes) }
 
-        return DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
+        return (DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
                          cloneIndex: cloneIndex, disks: disks, volumes: volumes,
                          committedSequence: newest.vmdb.committedSequence, databaseSource: newest.device,
-                         notes: notes, sectorSize: sectorSizes.first!)
+                         notes: notes, sectorSize: sectorSizes.first!), choice.problems)
+    }
+
+    /// A volume's size and chunk size in bytes must fit 64 bits: a volume on
+    /// missing disks is bounded by no disk, and `show` prints bytes.
+    static func checkByteSizes(_ volumes: [Volume], sectorSize: Int, device: String, location: String) throws {
+        for v in volumes {
+            for (field, sectors) in [("size", v.size), ("chunk size", v.chunkSize)]
+            where sectors.multipliedReportingOverflow(by: UInt64(sectorSize)).overflow {
+                throw LDMError(.invalid, device: device, location: location, field: "volume \(v.name.display): \(field)",
+                               "\(sectors) sectors of \(sectorSize) bytes do not fit in 64 bits")
+            }
+        }
     }
 
     /// Every partition must lie inside its disk's data area (where the disk

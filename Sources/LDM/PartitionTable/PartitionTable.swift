@@ -100,11 +100,18 @@ public struct PartitionTable: Equatable, Sendable {
         var data: Entry?
         for i in 0..<Int(entryCount) {
             let base = i * Int(entrySize)
-            guard let type = GUID(binary: mixedEndianGUID(array[base..<base + 16])) else { continue }
+            // Only the two LDM entries are measured: any other entry's LBAs
+            // (a foreign disk may hold anything there) are none of our business.
+            guard let type = GUID(binary: mixedEndianGUID(array[base..<base + 16])),
+                  type == ldmMetadataType || type == ldmDataType else { continue }
             var e = ByteCursor(array, offset: base + 32)
             let first = try e.u64().byteSwapped
             let last = try e.u64().byteSwapped
-            guard last >= first else { continue }
+            // Inside the disk, so sizes and every LBA derived from them fit.
+            guard first <= last, last < source.sectorCount else {
+                throw LDMError(.invalid, device: device, location: "GPT partition entry \(i + 1)", field: "first/last LBA",
+                               "LDM \(type == ldmDataType ? "data" : "metadata") partition \(first)...\(last) does not lie inside the \(source.sectorCount)-sector disk")
+            }
             let entry = Entry(number: i + 1, firstLBA: first, sectorCount: last - first + 1)
             if type == ldmMetadataType, metadata == nil { metadata = entry }
             if type == ldmDataType, data == nil { data = entry }
