@@ -19,6 +19,8 @@ public struct Activator: Sendable {
     /// How often to look again before calling a device busy, so a moment's
     /// open by udev's probe does not count.
     public var busyRechecks: Int
+    /// Seconds to wait for another run's lock before failing.
+    public var lockTimeout: Double = 120
     public var busyRecheckDelayMilliseconds: Int
 
     public init(deviceMapper: any DeviceMapperControl = DeviceMapper(),
@@ -331,12 +333,30 @@ public struct Activator: Sendable {
             return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
         }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
+        // Bounded: a holder waits for udev, which may itself be stuck; a
+        // caller that gives up says so instead of hanging its unit or worker.
+        let deadline = Self.now() + lockTimeout
+        var pause: UInt32 = 1000
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
-            let reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
+            let reason: String
+            if errno == EWOULDBLOCK {
+                if Self.now() < deadline { usleep(pause); pause = min(pause * 2, 100_000); continue }
+                reason = "gave up waiting for \(lockPath) after \(Int(lockTimeout)) s: another ldmctl holds it"
+            } else {
+                reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
+            }
             return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
         }
         return body()
+    }
+}
+
+extension Activator {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

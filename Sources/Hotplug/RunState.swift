@@ -38,15 +38,34 @@ public struct RunState: Sendable {
 
     // MARK: Lock
 
-    /// Runs `body` holding the state lock (exclusive).
-    public func locked<T>(_ body: () throws -> T) throws -> T {
+    /// How long `locked` waits for another ldmctl to let go of the lock.
+    /// Holders never wait for udev or systemd while they hold it, so a
+    /// long wait means something is stuck: a udev worker must give up
+    /// well before udev kills it (180 s) and say so.
+    public static let lockTimeout = 30.0
+
+    /// Runs `body` holding the state lock (exclusive). Never start other
+    /// programs or wait for udev in `body`: decide under the lock, act
+    /// after it.
+    public func locked<T>(timeout: Double = RunState.lockTimeout, _ body: () throws -> T) throws -> T {
         prepare()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw HotplugError("cannot open \(lockPath): \(errnoText())") }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            throw HotplugError("cannot lock \(lockPath): \(errnoText())")
+        let deadline = monotonicSeconds() + timeout
+        var pause: UInt32 = 1000   // microseconds, doubled up to 100 ms
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK:
+                guard monotonicSeconds() < deadline else {
+                    throw HotplugError("gave up waiting for \(lockPath) after \(Int(timeout)) s: another ldmctl holds it")
+                }
+                usleep(pause)
+                pause = min(pause * 2, 100_000)
+            default:
+                throw HotplugError("cannot lock \(lockPath): \(errnoText())")
+            }
         }
         return try body()
     }
