@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes"]),
         // Finding and reading disks: files, block devices, sysfs.
-        .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes"]),
+        .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes", "Udev"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
         .target(name: "Activation",
                 dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
@@ -45,6 +45,7 @@ let package = Package(
         // No swift-argument-parser here: see Sources/ldmctl/CLI/Arguments.swift.
         .executableTarget(name: "ldmctl", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Hotplug",
+            "Monitor",
         ], linkerSettings: [
             // A non-PIE executable skips ~40k start-up relocations: ldmctl
             // runs once per udev event, so start-up time is most of its time.
@@ -63,6 +64,23 @@ let package = Package(
         .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDMTestSupport", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
         .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
+        // libudev, as a system library (headers only: never linked).
+        .systemLibrary(name: "CUdev", providers: [.apt(["libudev-dev"])]),
+        // libudev loaded on first use (udevload.c), as CDeviceMapperShim does
+        // for libdevmapper: scan/show/table with DEVICE arguments and the
+        // udev probe never load it.
+        .target(name: "CUdevShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Udev", dependencies: ["CUdev", "CUdevShim"]),
+        // device-mapper's global event fd (DM_DEV_ARM_POLL) and signalfd.
+        .target(name: "CMonitor"),
+        // `ldmctl monitor`: observed state -> events (pure), and the loop
+        // that observes on udev and device-mapper events.
+        .target(name: "Monitor", dependencies: [
+            "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Udev", "CMonitor",
+        ]),
+        .testTarget(name: "MonitorTests", dependencies: [
+            "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -70,6 +70,11 @@ public enum SystemDisks {
     /// Whole disks (not partitions, not device-mapper or md devices, not
     /// empty loop devices), as /dev paths, sorted.
     public static func wholeDisks() -> [String] {
+        if let disks = preferredWholeDisks() { return disks }
+        return sysfsWholeDisks()
+    }
+
+    public static func sysfsWholeDisks() -> [String] {
         var out: [String] = []
         for name in listDirectory(sysBlock).sorted() {
             let base = "\(sysBlock)/\(name)"
