@@ -10,7 +10,6 @@ import Glibc
 /// and removes mappings, sends no target messages and opens no disk.
 public struct Activator: Sendable {
     /// UUID prefix of every device this tool creates; nothing else is touched.
-    public static let uuidPrefix = "LDM-"
     public static let defaultLockPath = "/run/ldmctl.lock"
 
     public var deviceMapper: any DeviceMapperControl
@@ -152,8 +151,8 @@ public struct Activator: Sendable {
             func invalid(_ reason: String) -> ActivationError {
                 ActivationError(kind: .invalidStack, volume: volume, device: device.name, reason: reason)
             }
-            guard device.uuid.hasPrefix(Self.uuidPrefix) else {
-                return invalid("UUID '\(device.uuid)' does not start with \(Self.uuidPrefix)")
+            guard device.uuid.hasPrefix(DeviceNames.uuidPrefix) else {
+                return invalid("UUID '\(device.uuid)' does not start with \(DeviceNames.uuidPrefix)")
             }
             guard names.insert(device.name).inserted else { return invalid("device listed twice") }
             do throws(DeviceMapperError) {
@@ -214,7 +213,7 @@ public struct Activator: Sendable {
                 return result(.failed, error: Self.kernelError(error, volume: volume))
             }
             guard let info else { continue }
-            guard info.uuid == uuid, uuid.hasPrefix(Self.uuidPrefix) else {
+            guard info.uuid == uuid, uuid.hasPrefix(DeviceNames.uuidPrefix) else {
                 return result(.failed, error: ActivationError(
                     kind: .conflict, volume: volume, device: name,
                     reason: "has UUID '\(info.uuid)', not '\(uuid)'; not removing a device that is not ours"))

@@ -1,4 +1,5 @@
 import DeviceMapper
+import DMTable
 import LDM
 import BlockDevices
 #if canImport(Glibc)
@@ -106,9 +107,7 @@ public struct RunState: Sendable {
 
     public func volumePath(_ uuid: String) -> String? {
         // DM UUIDs of ours are GUIDs, dashes, "clone<k>", "v<id>": nothing else becomes a file name.
-        guard uuid.hasPrefix("LDM-"), uuid.utf8.count <= 128,
-              uuid.utf8.allSatisfy({ LDMName.isDeviceSafe($0) && $0 != UInt8(ascii: "+") }),
-              !uuid.contains("..") else { return nil }
+        guard DeviceNames.parse(uuid: uuid) != nil else { return nil }
         return "\(volumesDir)/\(uuid)"
     }
 
