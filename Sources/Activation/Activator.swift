@@ -160,7 +160,7 @@ public struct Activator: Sendable {
                 try DMNames.validateUUID(device.uuid)
                 try DMNames.validateTable(device)
             } catch {
-                return invalid(error.description)
+                return invalid(error.reason)
             }
         }
         return nil
@@ -287,7 +287,7 @@ public struct Activator: Sendable {
     /// target the kernel named ("device-mapper: table: 254:3: raid: ...").
     static func kernelError(_ error: DeviceMapperError, volume: String, device: DMDevice? = nil) -> ActivationError {
         var result = ActivationError(kind: .kernel, volume: volume, device: error.device ?? device?.name,
-                                     step: error.step.description, reason: error.description)
+                                     step: error.step.description, reason: error.reason)
         switch error {
         case .failed(let failure):
             result.errno = failure.errno

@@ -166,6 +166,8 @@ struct DMTask: ~Copyable {
 }
 
 func capturedLibraryMessages() -> [String] {
+    // A library that could not be loaded logs nothing: dlerror() says why.
+    if let why = dmshim_load_error() { return [String(cString: why)] }
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = buffer.withUnsafeMutableBufferPointer { dmshim_log_copy($0.baseAddress, $0.count) }
     guard n > 0 else { return [] }

@@ -130,7 +130,7 @@ struct DeactivateCommand: Command {
         do {
             active = try activator.status()
         } catch {
-            warn("cannot list device-mapper devices: \(error)")
+            warn("\(error)")
             throw Failed()
         }
         let chosen = active.filter(matches)

@@ -233,3 +233,21 @@ func mirrorStack(_ suffix: String = "") -> VolumeStack {
         #expect(kernel.names == ["other"])
     }
 }
+
+/// Errors carry their cause through each layer and read once at the edge.
+@Suite struct ErrorTextTests {
+    @Test func libraryFailureWithoutDeviceReadsOnce() {
+        let error = DeviceMapperError.library(step: .list, device: nil,
+                                              messages: ["Incompatible libdevmapper 1.02.185 and kernel driver (unknown version)."])
+        #expect(error.description == "list devices: libdevmapper: Incompatible libdevmapper 1.02.185 and kernel driver (unknown version).")
+        let activation = Activator.kernelError(error, volume: "status")
+        #expect(activation.description == "status: list devices: libdevmapper: Incompatible libdevmapper 1.02.185 and kernel driver (unknown version).")
+    }
+
+    @Test func failedIoctlNamesStepDeviceAndKernelReason() {
+        let failure = DMFailure(step: .load, device: "ldm_vol_G_V", errno: 22,   // EINVAL
+                                kernelMessages: ["device-mapper: table: 254:3: raid: Device lookup failed"])
+        let activation = Activator.kernelError(.failed(failure), volume: "G/V")
+        #expect(activation.description == "G/V: load table of ldm_vol_G_V: EINVAL (Invalid argument): table: 254:3: raid: Device lookup failed")
+    }
+}
