@@ -115,9 +115,7 @@ struct DMTask: ~Copyable {
             name: liveName.isEmpty ? name : liveName, uuid: uuid,
             number: DeviceNumber(major: info.major, minor: info.minor),
             openCount: Int(info.open_count), readOnly: info.read_only != 0,
-            suspended: info.suspended != 0, hasLiveTable: info.live_table != 0,
-            hasInactiveTable: info.inactive_table != 0, targetCount: Int(info.target_count),
-            eventNumber: info.event_nr)
+            suspended: info.suspended != 0, hasLiveTable: info.live_table != 0)
     }
 
     /// DM_DEVICE_TABLE / DM_DEVICE_STATUS lines.

@@ -264,13 +264,6 @@ func timestamp() -> String {
     return "\(ts.tv_sec).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
 }
 
-/// Monotonic seconds, for timing.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 /// syslog when a syslog socket exists (journald, rsyslog), else the
 /// kernel log, which every system has (and which dmesg shows).
 enum SystemLog {

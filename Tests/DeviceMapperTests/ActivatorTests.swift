@@ -29,18 +29,13 @@ final class FakeKernel: DeviceMapperControl {
                 return .failure(.failed(DMFailure(step: .create, device: device.name, errno: 17)))
             }
             let info = DMDeviceInfo(name: device.name, uuid: device.uuid,
-                                    number: DeviceNumber(major: 254, minor: s.nextMinor), readOnly: readOnly,
-                                    targetCount: device.targets.count)
+                                    number: DeviceNumber(major: 254, minor: s.nextMinor), readOnly: readOnly)
             s.nextMinor += 1
             s.devices[device.name] = Device(info: info, table: device.targets)
             s.log.append("create \(device.name)")
             return .success(())
         }
         try result.get()
-    }
-
-    func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
-        state.withLock { $0.devices[device.name]?.table = device.targets }
     }
 
     func remove(name: String) throws(DeviceMapperError) {
