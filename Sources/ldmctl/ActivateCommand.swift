@@ -70,17 +70,12 @@ struct ActivateCommand: Command {
 
     func run() throws {
         let selection = VolumeSelection(group: targets.group, volumes: targets.volumes, wholeDisk: wholeDisk)
-        let inventory = selection.load(devices: targets.devices, imageSectorSize: imageSectorSize,
-                                       allowDegraded: !noDegraded)
-        inventory.reportErrors()
-        try selection.checkFound(inventory)
-        var failed = inventory.failed
-        for e in inventory.result.planErrors {
-            warn("\(e.group)/\(e.volume): not activated: \(e.problem)")
-            failed = true
+        let planned = try selection.plan(devices: targets.devices, imageSectorSize: imageSectorSize,
+                                         allowDegraded: !noDegraded) {
+            "\($0.group)/\($0.volume): not activated: \($0.problem)"
         }
-        if let conflict = inventory.result.conflict { throw conflict }
-        let stacks = inventory.result.stacks
+        let stacks = planned.stacks
+        var failed = planned.failed
         for s in stacks where s.degraded {
             warn("\(s.groupName)/\(s.volumeName): starting degraded (\(s.notes.first ?? ""))")
         }
