@@ -41,7 +41,7 @@ let package = Package(
                 dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
         // The udev helper: per-disk records under /run/ldmctl, event
         // activation, degraded start after a wait.
-        .target(name: "Hotplug", dependencies: ["LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper"]),
+        .target(name: "Hotplug", dependencies: ["LDM", "DMTypes", "DMTable", "BlockDevices", "Activation", "DeviceMapper"]),
         // No swift-argument-parser here: see Sources/ldmctl/CLI/Arguments.swift.
         .executableTarget(name: "ldmctl", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Hotplug",

@@ -106,7 +106,7 @@ public struct ActivationError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String {
         var text = "\(volume): "
-        if let step, let device { text += "\(step) of \(device)" } else if let device { text += device }
+        if let step, let device { text += "\(step) of \(device)" } else if let device { text += device } else if let step { text += step }
         if let targetIndex, let targetType { text += " (target \(targetIndex), \(targetType))" }
         text += (step != nil || device != nil ? ": " : "") + reason
         if !rollback.isEmpty { text += " [rollback: " + rollback.joined(separator: "; ") + "]" }

@@ -10,7 +10,6 @@ import Glibc
 /// and removes mappings, sends no target messages and opens no disk.
 public struct Activator: Sendable {
     /// UUID prefix of every device this tool creates; nothing else is touched.
-    public static let uuidPrefix = "LDM-"
     public static let defaultLockPath = "/run/ldmctl.lock"
 
     public var deviceMapper: any DeviceMapperControl
@@ -154,8 +153,8 @@ public struct Activator: Sendable {
             func invalid(_ reason: String) -> ActivationError {
                 ActivationError(kind: .invalidStack, volume: volume, device: device.name, reason: reason)
             }
-            guard device.uuid.hasPrefix(Self.uuidPrefix) else {
-                return invalid("UUID '\(device.uuid)' does not start with \(Self.uuidPrefix)")
+            guard device.uuid.hasPrefix(DeviceNames.uuidPrefix) else {
+                return invalid("UUID '\(device.uuid)' does not start with \(DeviceNames.uuidPrefix)")
             }
             guard names.insert(device.name).inserted else { return invalid("device listed twice") }
             do throws(DeviceMapperError) {
@@ -163,7 +162,7 @@ public struct Activator: Sendable {
                 try DMNames.validateUUID(device.uuid)
                 try DMNames.validateTable(device)
             } catch {
-                return invalid(error.description)
+                return invalid(error.reason)
             }
         }
         return nil
@@ -216,7 +215,7 @@ public struct Activator: Sendable {
                 return result(.failed, error: Self.kernelError(error, volume: volume))
             }
             guard let info else { continue }
-            guard info.uuid == uuid, uuid.hasPrefix(Self.uuidPrefix) else {
+            guard info.uuid == uuid, uuid.hasPrefix(DeviceNames.uuidPrefix) else {
                 return result(.failed, error: ActivationError(
                     kind: .conflict, volume: volume, device: name,
                     reason: "has UUID '\(info.uuid)', not '\(uuid)'; not removing a device that is not ours"))
@@ -290,7 +289,7 @@ public struct Activator: Sendable {
     /// target the kernel named ("device-mapper: table: 254:3: raid: ...").
     static func kernelError(_ error: DeviceMapperError, volume: String, device: DMDevice? = nil) -> ActivationError {
         var result = ActivationError(kind: .kernel, volume: volume, device: error.device ?? device?.name,
-                                     step: error.step.description, reason: error.description)
+                                     step: error.step.description, reason: error.reason)
         switch error {
         case .failed(let failure):
             result.errno = failure.errno

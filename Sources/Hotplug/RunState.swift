@@ -1,4 +1,5 @@
 import DeviceMapper
+import DMTable
 import LDM
 import BlockDevices
 #if canImport(Glibc)
@@ -125,9 +126,7 @@ public struct RunState: Sendable {
 
     public func volumePath(_ uuid: String) -> String? {
         // DM UUIDs of ours are GUIDs, dashes, "clone<k>", "v<id>": nothing else becomes a file name.
-        guard uuid.hasPrefix("LDM-"), uuid.utf8.count <= 128,
-              uuid.utf8.allSatisfy({ LDMName.isDeviceSafe($0) && $0 != UInt8(ascii: "+") }),
-              !uuid.contains("..") else { return nil }
+        guard DeviceNames.parse(uuid: uuid) != nil else { return nil }
         return "\(volumesDir)/\(uuid)"
     }
 
@@ -282,13 +281,6 @@ func timestamp() -> String {
     clock_gettime(CLOCK_REALTIME, &ts)
     let ms = ts.tv_nsec / 1_000_000
     return "\(ts.tv_sec).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
-}
-
-/// Monotonic seconds, for timing.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 /// syslog when a syslog socket exists (journald, rsyslog), else the

@@ -160,8 +160,8 @@ public enum TableInvariants {
         if s.top.name != DeviceNames.volumeName(g, v) { bad("top device is named \(s.top.name)") }
 
         for d in s.devices {
-            if !DeviceNames.isSafe(d.name) || d.name.utf8.count > DeviceNames.maxNameLength { bad("unsafe device name \(LDMName(d.name).display)") }
-            if !DeviceNames.isSafe(d.uuid) || d.uuid.utf8.count > DeviceNames.maxUUIDLength || !d.uuid.hasPrefix(s.top.uuid) {
+            if !DeviceNames.isSafe(d.name) || d.name.utf8.count > DMNameRules.maxNameLength { bad("unsafe device name \(LDMName(d.name).display)") }
+            if !DeviceNames.isSafe(d.uuid) || d.uuid.utf8.count > DMNameRules.maxUUIDLength || !d.uuid.hasPrefix(s.top.uuid) {
                 bad("bad device UUID \(LDMName(d.uuid).display)")
             }
             var position: UInt64 = 0

@@ -70,17 +70,12 @@ struct ActivateCommand: Command {
 
     func run() throws {
         let selection = VolumeSelection(group: targets.group, volumes: targets.volumes, wholeDisk: wholeDisk)
-        let inventory = selection.load(devices: targets.devices, imageSectorSize: imageSectorSize,
-                                       allowDegraded: !noDegraded)
-        inventory.reportErrors()
-        try selection.checkFound(inventory)
-        var failed = inventory.failed
-        for e in inventory.result.planErrors {
-            warn("\(e.group)/\(e.volume): not activated: \(e.problem)")
-            failed = true
+        let planned = try selection.plan(devices: targets.devices, imageSectorSize: imageSectorSize,
+                                         allowDegraded: !noDegraded) {
+            "\($0.group)/\($0.volume): not activated: \($0.problem)"
         }
-        if let conflict = inventory.result.conflict { throw conflict }
-        let stacks = inventory.result.stacks
+        let stacks = planned.stacks
+        var failed = planned.failed
         for s in stacks where s.degraded {
             warn("\(s.groupName)/\(s.volumeName): starting degraded (\(s.notes.first ?? ""))")
         }
@@ -130,12 +125,12 @@ struct DeactivateCommand: Command {
         do {
             active = try activator.status()
         } catch {
-            warn("cannot list device-mapper devices: \(error)")
+            warn("\(error)")
             throw Failed()
         }
         let chosen = active.filter(matches)
         var failed = false
-        for name in targets.volumes where !active.contains(where: { Self.volumeName(of: $0, is: name) }) {
+        for name in targets.volumes where !active.contains(where: { DeviceNames.isVolume(named: name, deviceName: $0.name) }) {
             warn("\(LDMName(name).display): no such active volume")
             failed = true
         }
@@ -164,16 +159,9 @@ struct DeactivateCommand: Command {
     func matches(_ v: ActiveVolume) -> Bool {
         if targets.all { return true }
         if let g = targets.group {
-            let guid = g.lowercased()
-            let safe = LDMName(g).deviceSafe
-            if !(v.uuid.hasPrefix("LDM-\(guid)") || v.name.hasPrefix("ldm_vol_\(safe)_")) { return false }
+            if !DeviceNames.belongs(name: v.name, uuid: v.uuid, toGroup: g) { return false }
             if targets.volumes.isEmpty { return true }
         }
-        return targets.volumes.contains { Self.volumeName(of: v, is: $0) }
-    }
-
-    /// A volume is named by its device name or by its LDM volume name.
-    static func volumeName(of v: ActiveVolume, is name: String) -> Bool {
-        v.name == name || v.name.hasSuffix("_" + LDMName(name).deviceSafe) && v.name.hasPrefix("ldm_vol_")
+        return targets.volumes.contains { DeviceNames.isVolume(named: $0, deviceName: v.name) }
     }
 }

@@ -97,10 +97,18 @@ struct VolumeSelection {
         self.wholeDisk = wholeDisk
     }
 
-    /// Reads the devices and plans the selected volumes.
-    func load(devices: [String], imageSectorSize: Int, allowDegraded: Bool = true) -> Inventory {
+    /// Reads the devices and plans the selected volumes; reports disk
+    /// errors, unknown names and each volume that could not be planned
+    /// (worded by `describe`). Throws when planned names collide.
+    func plan(devices: [String], imageSectorSize: Int, allowDegraded: Bool = true,
+              describe: (PlanError) -> String = { "\($0)" }) throws -> (stacks: [VolumeStack], failed: Bool) {
         let pipeline = VolumePipeline(allowDegraded: allowDegraded, wholeDisk: wholeDisk, select: matches)
-        return Inventory.load(devices: devices, imageSectorSize: imageSectorSize, pipeline: pipeline)
+        let inventory = Inventory.load(devices: devices, imageSectorSize: imageSectorSize, pipeline: pipeline)
+        inventory.reportErrors()
+        try checkFound(inventory)
+        for e in inventory.result.planErrors { warn(describe(e)) }
+        if let conflict = inventory.result.conflict { throw conflict }
+        return (inventory.result.stacks, inventory.failed || !inventory.result.planErrors.isEmpty)
     }
 
     func matches(_ g: DiskGroup, _ v: Volume) -> Bool {

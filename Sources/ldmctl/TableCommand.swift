@@ -32,16 +32,7 @@ struct TableCommand: Command {
     }
 
     func run() throws {
-        let inventory = selection.load(devices: devices, imageSectorSize: imageSectorSize)
-        inventory.reportErrors()
-        try selection.checkFound(inventory)
-        var failed = inventory.failed
-        for e in inventory.result.planErrors {
-            warn("\(e)")
-            failed = true
-        }
-        if let conflict = inventory.result.conflict { throw conflict }
-        let stacks = inventory.result.stacks
+        let (stacks, failed) = try selection.plan(devices: devices, imageSectorSize: imageSectorSize)
         var naming = MemberNaming()
         var out = ""
         if concise {

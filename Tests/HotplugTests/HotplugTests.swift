@@ -111,16 +111,16 @@ final class HotplugTests: XCTestCase {
         let fresh = try sampleRecords().fresh
         for g in GroupAssembler.assemble(fresh).groups {
             for v in g.volumes {
-                XCTAssertTrue(UdevQueries.isVolumeUUID(DeviceNames.volumeUUID(g, v)))
+                XCTAssertTrue(DeviceNames.isVolumeUUID(DeviceNames.volumeUUID(g, v)))
                 for p in v.partitions {
-                    XCTAssertFalse(UdevQueries.isVolumeUUID(DeviceNames.partitionUUID(g, v, p)))
+                    XCTAssertFalse(DeviceNames.isVolumeUUID(DeviceNames.partitionUUID(g, v, p)))
                 }
             }
         }
-        XCTAssertTrue(UdevQueries.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone2-v17"))
-        XCTAssertFalse(UdevQueries.isVolumeUUID("LDM-../../etc/passwd"))
-        XCTAssertFalse(UdevQueries.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17/x"))
-        XCTAssertTrue(UdevQueries.sameVolume("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17",
+        XCTAssertTrue(DeviceNames.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone2-v17"))
+        XCTAssertFalse(DeviceNames.isVolumeUUID("LDM-../../etc/passwd"))
+        XCTAssertFalse(DeviceNames.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17/x"))
+        XCTAssertTrue(DeviceNames.sameVolume("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17",
                                              "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone1-v17"))
         XCTAssertNil(RunState(root: "/tmp/x").volumePath("LDM-a/../b"))
     }

@@ -67,13 +67,10 @@ public enum GroupAssembler {
                 continue
             }
             let h = m.privateHeader
-            let entry = m.partitionTable.dataEntry
             disks[i].location = DiskLocation(
                 device: m.device, sectorSize: m.sectorSize, partitionStyle: m.partitionTable.style,
                 dataStart: h.logicalDiskStart, dataSize: h.logicalDiskSize,
-                databaseStart: h.configStart, databaseSize: h.configSize,
-                dataPartitionNumber: entry?.number, dataPartitionStart: entry?.firstLBA,
-                dataPartitionSectors: entry?.sectorCount)
+                databaseStart: h.configStart, databaseSize: h.configSize)
         }
 
         var volumes = config.volumes

@@ -1,12 +1,12 @@
 /// The configuration of dynamic disks as a user sees it: groups of disks,
 /// and volumes made of partitions on those disks.
 
-public enum VolumeType: String, Sendable, Codable, CaseIterable {
+public enum VolumeType: String, Sendable, CaseIterable {
     case simple, spanned, striped, mirrored, raid5
 }
 
 /// Whether a volume can be read with the disks that are present.
-public enum VolumeState: String, Sendable, Codable {
+public enum VolumeState: String, Sendable {
     /// Every member is present.
     case complete
     /// Readable, without redundancy: a mirror with at least one whole plex,
@@ -27,14 +27,9 @@ public struct DiskLocation: Equatable, Sendable {
     public var dataSize: UInt64
     public var databaseStart: UInt64
     public var databaseSize: UInt64
-    /// The partition-table entry that covers the data area (MBR 0x42 entry
-    /// or GPT LDM data partition): number and first sector.
-    public var dataPartitionNumber: Int?
-    public var dataPartitionStart: UInt64?
-    public var dataPartitionSectors: UInt64?
 }
 
-public struct Partition: Equatable, Sendable, Codable {
+public struct Partition: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var diskID: UInt64
@@ -49,13 +44,13 @@ public struct Partition: Equatable, Sendable, Codable {
 /// A component is a plex of a mirror, or the single component of any other
 /// volume. Partitions are in volume order (spanned: by volume offset;
 /// striped and RAID-5: by column).
-public struct Component: Equatable, Sendable, Codable {
+public struct Component: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var partitions: [Partition]
 }
 
-public struct Volume: Equatable, Sendable, Codable {
+public struct Volume: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var guid: GUID?
@@ -80,7 +75,7 @@ public struct Volume: Equatable, Sendable, Codable {
 }
 
 /// A piece of a disk's data area: used by a partition, or free.
-public struct Region: Equatable, Sendable, Codable {
+public struct Region: Equatable, Sendable {
     public var start: UInt64
     public var size: UInt64
     /// nil when free.
