@@ -56,6 +56,8 @@ let package = Package(
         .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
         .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
+        // Runs the built ldmctl (it must be built: `swift build` first).
+        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -105,10 +105,15 @@ public struct ActivationError: Error, Sendable, Codable, Equatable, CustomString
     }
 
     public var description: String {
-        var text = "\(volume): "
-        if let step, let device { text += "\(step) of \(device)" } else if let device { text += device }
-        if let targetIndex, let targetType { text += " (target \(targetIndex), \(targetType))" }
-        text += (step != nil || device != nil ? ": " : "") + reason
+        "\(volume): \(detail)"
+    }
+
+    /// The description without the volume, for callers that name it first.
+    public var detail: String {
+        var text = ""
+        if let step, let device { text += "\(step) of \(device): " } else if let device { text += "\(device): " }
+        if let targetIndex, let targetType { text += "(target \(targetIndex), \(targetType)) " }
+        text += reason
         if !rollback.isEmpty { text += " [rollback: " + rollback.joined(separator: "; ") + "]" }
         return text
     }
