@@ -81,6 +81,8 @@ let package = Package(
         .testTarget(name: "MonitorTests", dependencies: [
             "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper",
         ]),
+        // Runs the built ldmctl (it must be built: `swift build` first).
+        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter"]),
     ],
     swiftLanguageModes: [.v6]
 )

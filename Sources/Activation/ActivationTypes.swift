@@ -105,7 +105,12 @@ public struct ActivationError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     public var description: String {
-        var text = "\(volume): "
+        "\(volume): \(detail)"
+    }
+
+    /// The description without the volume, for callers that name it first.
+    public var detail: String {
+        var text = ""
         if let step, let device { text += "\(step) of \(device)" } else if let device { text += device } else if let step { text += step }
         if let targetIndex, let targetType { text += " (target \(targetIndex), \(targetType))" }
         text += (step != nil || device != nil ? ": " : "") + reason

@@ -60,8 +60,15 @@ public struct Activator: Sendable {
         // What of the stack is already there, and does it match?
         var steps: [PlannedStep] = []
         var liveDevices: [DMDeviceInfo]
+        var notes = stack.notes
         do throws(DeviceMapperError) { liveDevices = try dm.list() } catch {
-            return activation(stack, .failed, error: Self.kernelError(error, volume: volume))
+            // A dry run changes nothing, so it does not need device-mapper:
+            // without it nothing can be live, and every device would be new.
+            guard options.dryRun else {
+                return activation(stack, .failed, error: Self.kernelError(error, volume: volume))
+            }
+            liveDevices = []
+            notes.append("device-mapper is not usable here (\(error)); planned as if no device existed")
         }
         for device in stack.devices {
             let planned = PlannedStep(action: .create, device: device.name, uuid: device.uuid,
@@ -85,7 +92,9 @@ public struct Activator: Sendable {
             return activation(stack, .alreadyActive, steps: steps)
         }
         if options.dryRun {
-            return activation(stack, .planned, steps: steps)
+            var planned = activation(stack, .planned, steps: steps)
+            planned.notes = notes
+            return planned
         }
 
         // Create in order; on any failure remove what this run created.

@@ -8,7 +8,9 @@ import LDM
 /// `ldm_vol_<group>_<volume>` for a volume, `ldm_part_<group>_<partition>`
 /// for a helper device (a mirror's or RAID-5's member). Names from disk are
 /// made safe with `LDMName.deviceSafe`; a second and later set of cloned
-/// disks gets `.clone<k>` after the group name. Names longer than
+/// disks gets `.clone<k>` after the group name; another group with the same
+/// name found at the same time gets `.dup<k>` (GroupAssembler numbers them).
+/// Names longer than
 /// device-mapper allows are cut and given a hash of the full name
 /// (`DMNameRules.shortened`), so they stay unique and stable.
 ///
@@ -29,7 +31,8 @@ public enum DeviceNames {
     // MARK: building
 
     public static func groupPart(_ group: DiskGroup) -> String {
-        group.name.deviceSafe + (group.cloneIndex > 0 ? ".clone\(group.cloneIndex)" : "")
+        group.name.deviceSafe + (group.sameNameIndex > 0 ? ".dup\(group.sameNameIndex)" : "")
+            + (group.cloneIndex > 0 ? ".clone\(group.cloneIndex)" : "")
     }
 
     public static func volumeName(_ group: DiskGroup, _ volume: Volume) -> String {

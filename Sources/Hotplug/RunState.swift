@@ -304,3 +304,10 @@ enum SystemLog {
         }
     }
 }
+
+/// Monotonic seconds, for bounded waits (a wall clock may jump at boot).
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

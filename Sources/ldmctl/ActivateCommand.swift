@@ -87,9 +87,10 @@ struct ActivateCommand: Command {
             case .alreadyActive: warn("\(label): already active as /dev/mapper/\(r.device)")
             case .planned:
                 warn("\(label): would activate /dev/mapper/\(r.device)")
+                for n in r.notes where n.hasPrefix("device-mapper is not usable") { warn("\(label): note: \(n)") }
                 for s in r.steps { print(s.description) }
             case .failed:
-                warn("\(label): failed: \(r.error.map { "\($0)" } ?? "unknown error")")
+                warn("\(label): failed: \(r.error.map(\.detail) ?? "unknown error")")
                 failed = true
             }
         }

@@ -19,6 +19,8 @@ final class FakeKernel: DeviceMapperControl {
         var failCreate: [String: DMFailure] = [:]
         /// Extra opens (mounts) per device name.
         var extraOpens: [String: Int] = [:]
+        /// Set: device-mapper is unusable (no kernel driver, no library).
+        var listFailure: DeviceMapperError?
     }
     let state = Mutex(State())
 
@@ -58,7 +60,8 @@ final class FakeKernel: DeviceMapperControl {
     }
 
     func list() throws(DeviceMapperError) -> [DMDeviceInfo] {
-        state.withLock { s in s.devices.keys.sorted().compactMap { snapshot(s, $0) } }
+        if let failure = state.withLock({ $0.listFailure }) { throw failure }
+        return state.withLock { s in s.devices.keys.sorted().compactMap { snapshot(s, $0) } }
     }
 
     func info(name: String) throws(DeviceMapperError) -> DMDeviceInfo? {
@@ -131,6 +134,23 @@ func mirrorStack(_ suffix: String = "") -> VolumeStack {
         #expect(result[0].steps.allSatisfy { $0.readOnly })
         #expect(result[0].steps[2].description.hasPrefix("dmsetup create ldm_vol --uuid LDM-vol --readonly"))
         #expect(kernel.names.isEmpty)
+    }
+
+    /// A dry run needs no device-mapper; a real run says why it failed
+    /// once, without an empty field or the volume named twice.
+    @Test func dryRunWithoutDeviceMapper() {
+        let kernel = FakeKernel()
+        kernel.state.withLock { $0.listFailure = .library(step: .list, device: nil, messages: ["Incompatible libdevmapper"]) }
+        let activator = Activator(deviceMapper: kernel, lockPath: nil)
+        let dry = activator.activate(stacks: [mirrorStack()], options: ActivationOptions(dryRun: true))
+        #expect(dry[0].state == .planned)
+        #expect(dry[0].steps.map(\.action) == [.create, .create, .create])
+        #expect(dry[0].notes.contains { $0.contains("device-mapper is not usable") && $0.contains("Incompatible libdevmapper") })
+        let real = activator.activate(stacks: [mirrorStack()])
+        #expect(real[0].state == .failed)
+        let text = real[0].error?.description ?? ""
+        #expect(!text.contains(": :"), "\(text)")
+        #expect(text.hasPrefix("WinDg/Volume1: ") && !(real[0].error?.detail ?? "").contains("WinDg/Volume1"), "\(text)")
     }
 
     @Test func failureRollsBackAndNamesTarget() {

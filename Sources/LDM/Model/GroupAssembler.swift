@@ -25,7 +25,26 @@ public enum GroupAssembler {
                 }
             }
         }
+        numberSameNames(&groups)
         return Result(groups: groups, errors: errors)
+    }
+
+    /// Different groups (GUIDs) with one name: the first in GUID order
+    /// keeps it, the others are numbered (device names get `.dup<k>`).
+    static func numberSameNames(_ groups: inout [DiskGroup]) {
+        let byName = Dictionary(grouping: groups.indices, by: { groups[$0].name.deviceSafe })
+        for indices in byName.values {
+            let guids = Set(indices.map { groups[$0].guid }).sorted()
+            guard guids.count > 1 else { continue }
+            for i in indices {
+                let k = guids.firstIndex(of: groups[i].guid)!
+                groups[i].sameNameIndex = k
+                let others = indices.filter { groups[$0].guid != groups[i].guid }
+                    .map { "\(groups[$0].guid) (\(groups[$0].disks.compactMap { $0.location?.device.display }.joined(separator: ", ")))" }
+                groups[i].notes.append("other disk groups have the same name: \(Set(others).sorted().joined(separator: "; "))"
+                    + (k > 0 ? "; this one's device names carry .dup\(k)" : "; this one (the first by GUID) keeps the plain name"))
+            }
+        }
     }
 
     /// Devices that carry the same group and disk GUID are copies of one

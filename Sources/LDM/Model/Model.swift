@@ -102,6 +102,10 @@ public struct DiskGroup: Equatable, Sendable {
     /// 0 for the first set of disks carrying this GUID; 1, 2, ... for
     /// further sets (clones) found at the same time.
     public var cloneIndex: Int
+    /// 0 unless another group (another GUID) found at the same time has
+    /// the same device-safe name: then 1, 2, ... in GUID order, so the
+    /// device names of both stay unique.
+    public var sameNameIndex: Int = 0
     public var disks: [Disk]
     public var volumes: [Volume]
     /// Committed sequence of the database copy used, and the disk it came from.
