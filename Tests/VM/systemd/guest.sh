@@ -49,7 +49,7 @@ if [ "$KIND" = all ]; then
     # --- Hotplug: a disk attached while the system runs -----------------------
     losetup -f -P -r /srv/ldmtest/Hot-H1.img
     check "hotplug: /dev/ldm/Hot/Simple appears" -- wait_for 60 test -e /dev/ldm/Hot/Simple
-    unit=$(journalctl -b -o cat | grep -o 'ldmctl-activate-LDM-[A-Za-z0-9-]*\.service' | sort -u | head -n 1)
+    unit=$(journalctl -b -o cat | grep 'Hot/Simple: all disks present; activating (' | grep -o 'ldmctl-activate-LDM-[A-Za-z0-9-]*\.service' | head -n 1)
     if [ -n "$unit" ] && journalctl -b -o cat -u "$unit" | grep -q 'activated Hot/Simple'; then ok "hotplug: activated in transient unit $unit"
     else fail "hotplug: no transient unit activated Hot/Simple ('$unit')"; fi
 
