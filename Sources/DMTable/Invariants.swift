@@ -267,6 +267,13 @@ public struct PlannedInventory: Equatable, Sendable {
         for s in sources {
             do { members.append(try DiskMetadata.read(from: s)) } catch { errors.append("\(error)") }
         }
+        self.init(members: members, readErrors: errors, allowDegraded: allowDegraded)
+    }
+
+    /// From disks already read (each disk reads the same alone, so the
+    /// fuzzer reads once and assembles in several orders).
+    public init(members: [DiskMetadata], readErrors: [String], allowDegraded: Bool = true) {
+        var errors = readErrors
         let assembled = GroupAssembler.assemble(members)
         errors += assembled.errors.map(\.description)
         var stacks: [VolumeStack] = []
