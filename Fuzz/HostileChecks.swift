@@ -33,6 +33,15 @@ enum HostileChecks {
         check(GroupAssembler.assemble(metadata).groups == groups, "groups from records differ from groups from the disks")
     }
 
+    /// A group's configuration comes from one of its own present disks
+    /// (a disk never supplies a configuration that leaves itself out).
+    static func groups(_ groups: [DiskGroup]) {
+        for g in groups {
+            check(g.disks.contains { $0.location?.device == g.databaseSource },
+                  "group \(g.guid): its configuration comes from \(g.databaseSource), which is not one of its present disks")
+        }
+    }
+
     /// `show` prints printable ASCII and newlines only (everything from disk
     /// is escaped); `show --json` is valid JSON.
     static func show(_ groups: [DiskGroup], errors: [String]) {

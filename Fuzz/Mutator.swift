@@ -225,11 +225,12 @@ extension FuzzDisks.Disk {
     /// Writes `bytes` at `offset` over whatever was there, keeping only
     /// the non-zero runs as extents (the area is mostly zeros).
     mutating func overlay(_ bytes: [UInt8], at offset: UInt64) {
-        let end = offset &+ UInt64(bytes.count)
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(bytes.count))
+        guard !overflow else { return }
         var kept: [(offset: UInt64, bytes: [UInt8])] = []
         for e in extents {
-            let eEnd = e.offset &+ UInt64(e.bytes.count)
-            if eEnd <= offset || e.offset >= end { kept.append(e); continue }
+            let (eEnd, wraps) = e.offset.addingReportingOverflow(UInt64(e.bytes.count))
+            if wraps || eEnd <= offset || e.offset >= end { kept.append(e); continue }
             if e.offset < offset { kept.append((e.offset, Array(e.bytes[0..<Int(offset - e.offset)]))) }
             if eEnd > end { kept.append((end, Array(e.bytes[Int(end - e.offset)...]))) }
         }

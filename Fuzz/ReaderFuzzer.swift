@@ -17,7 +17,8 @@ import Glibc
 ///    `TableInvariants` rule holds, and the disks in the reverse order give
 ///    the same groups, tables and errors (docs/FORMAT.md, "Choosing the
 ///    configuration": the answer must not depend on the order).
-/// 3. The udev helper's record path (`HostileChecks.records`).
+/// 3. Each group's configuration comes from one of its present disks, and
+///    the udev helper's record path agrees (`HostileChecks.records`).
 /// 4. `show` and `show --json` output (`HostileChecks.show`).
 /// 5. The udev probe, through a real file descriptor (`HostileChecks.probe`).
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -60,6 +61,7 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
           && first.errors.sorted() == reversed.errors.sorted(),
           "not deterministic: the same disks in another order give another result")
 
+    HostileChecks.groups(first.groups)
     HostileChecks.records(records, groups: first.groups)
     HostileChecks.show(first.groups, errors: first.errors)
     HostileChecks.probe(disks, sectorSize: sectorSize, members: members, readOK: readOK)
