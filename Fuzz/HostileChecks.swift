@@ -1,5 +1,6 @@
 import LDM
 import DMTable
+import LDMTestSupport
 import Hotplug
 @testable import ShowRendering
 #if canImport(Glibc)

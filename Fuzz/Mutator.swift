@@ -1,4 +1,4 @@
-import DMTable
+import LDMTestSupport
 import LDMWriter
 
 /// libFuzzer's own mutator, for use inside the custom one.

@@ -1,5 +1,6 @@
 import LDM
 import DMTable
+import LDMTestSupport
 import Hotplug
 import DeviceMapper
 #if canImport(Glibc)
@@ -50,13 +51,21 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
     }
 
-    let first = PlannedInventory(members: members, readErrors: readErrors)
+    // ldmctl's pipeline from the assembly on (each disk reads the same
+    // alone, so the disks are read once and assembled in both orders).
+    func pipeline(_ members: [DiskMetadata]) -> VolumePipeline.Result {
+        let assembled = GroupAssembler.assemble(members)
+        var result = VolumePipeline().plan(assembled.groups, devices: [:])
+        result.diskErrors = readErrors + assembled.errors.map(\.description)
+        return result
+    }
+    let first = pipeline(members)
     let violations = first.violations
     if !violations.isEmpty {
         for v in violations { warn("invariant violated: \(v)\n") }
         preconditionFailure("\(violations.count) invariant violation(s)")
     }
-    let reversed = PlannedInventory(members: Array(members.reversed()), readErrors: readErrors)
+    let reversed = pipeline(Array(members.reversed()))
     check(first.groups == reversed.groups && first.stacks == reversed.stacks
           && first.errors.sorted() == reversed.errors.sorted(),
           "not deterministic: the same disks in another order give another result")

@@ -1,6 +1,6 @@
 import LDM
 import LDMWriter
-import DMTable
+import LDMTestSupport
 import BlockDevices
 #if canImport(Glibc)
 import Glibc

@@ -10,7 +10,6 @@ import Glibc
 /// and removes mappings, sends no target messages and opens no disk.
 public struct Activator: Sendable {
     /// UUID prefix of every device this tool creates; nothing else is touched.
-    public static let uuidPrefix = "LDM-"
     public static let defaultLockPath = "/run/ldmctl.lock"
 
     public var deviceMapper: any DeviceMapperControl
@@ -19,6 +18,8 @@ public struct Activator: Sendable {
     /// How often to look again before calling a device busy, so a moment's
     /// open by udev's probe does not count.
     public var busyRechecks: Int
+    /// Seconds to wait for another run's lock before failing.
+    public var lockTimeout: Double = 120
     public var busyRecheckDelayMilliseconds: Int
 
     public init(deviceMapper: any DeviceMapperControl = DeviceMapper(),
@@ -161,8 +162,8 @@ public struct Activator: Sendable {
             func invalid(_ reason: String) -> ActivationError {
                 ActivationError(kind: .invalidStack, volume: volume, device: device.name, reason: reason)
             }
-            guard device.uuid.hasPrefix(Self.uuidPrefix) else {
-                return invalid("UUID '\(device.uuid)' does not start with \(Self.uuidPrefix)")
+            guard device.uuid.hasPrefix(DeviceNames.uuidPrefix) else {
+                return invalid("UUID '\(device.uuid)' does not start with \(DeviceNames.uuidPrefix)")
             }
             guard names.insert(device.name).inserted else { return invalid("device listed twice") }
             do throws(DeviceMapperError) {
@@ -170,7 +171,7 @@ public struct Activator: Sendable {
                 try DMNames.validateUUID(device.uuid)
                 try DMNames.validateTable(device)
             } catch {
-                return invalid(error.description)
+                return invalid(error.reason)
             }
         }
         return nil
@@ -223,7 +224,7 @@ public struct Activator: Sendable {
                 return result(.failed, error: Self.kernelError(error, volume: volume))
             }
             guard let info else { continue }
-            guard info.uuid == uuid, uuid.hasPrefix(Self.uuidPrefix) else {
+            guard info.uuid == uuid, uuid.hasPrefix(DeviceNames.uuidPrefix) else {
                 return result(.failed, error: ActivationError(
                     kind: .conflict, volume: volume, device: name,
                     reason: "has UUID '\(info.uuid)', not '\(uuid)'; not removing a device that is not ours"))
@@ -297,7 +298,7 @@ public struct Activator: Sendable {
     /// target the kernel named ("device-mapper: table: 254:3: raid: ...").
     static func kernelError(_ error: DeviceMapperError, volume: String, device: DMDevice? = nil) -> ActivationError {
         var result = ActivationError(kind: .kernel, volume: volume, device: error.device ?? device?.name,
-                                     step: error.step.description, reason: error.description)
+                                     step: error.step.description, reason: error.reason)
         switch error {
         case .failed(let failure):
             result.errno = failure.errno
@@ -340,12 +341,30 @@ public struct Activator: Sendable {
             return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
         }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
+        // Bounded: a holder waits for udev, which may itself be stuck; a
+        // caller that gives up says so instead of hanging its unit or worker.
+        let deadline = Self.now() + lockTimeout
+        var pause: UInt32 = 1000
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
-            let reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
+            let reason: String
+            if errno == EWOULDBLOCK {
+                if Self.now() < deadline { usleep(pause); pause = min(pause * 2, 100_000); continue }
+                reason = "gave up waiting for \(lockPath) after \(Int(lockTimeout)) s: another ldmctl holds it"
+            } else {
+                reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
+            }
             return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
         }
         return body()
+    }
+}
+
+extension Activator {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

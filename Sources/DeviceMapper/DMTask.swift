@@ -1,6 +1,6 @@
 import CDeviceMapper
 import CDeviceMapperShim
-import DMTable
+import DMTypes
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -115,9 +115,7 @@ struct DMTask: ~Copyable {
             name: liveName.isEmpty ? name : liveName, uuid: uuid,
             number: DeviceNumber(major: info.major, minor: info.minor),
             openCount: Int(info.open_count), readOnly: info.read_only != 0,
-            suspended: info.suspended != 0, hasLiveTable: info.live_table != 0,
-            hasInactiveTable: info.inactive_table != 0, targetCount: Int(info.target_count),
-            eventNumber: info.event_nr)
+            suspended: info.suspended != 0, hasLiveTable: info.live_table != 0)
     }
 
     /// DM_DEVICE_TABLE / DM_DEVICE_STATUS lines.
@@ -166,6 +164,8 @@ struct DMTask: ~Copyable {
 }
 
 func capturedLibraryMessages() -> [String] {
+    // A library that could not be loaded logs nothing: dlerror() says why.
+    if let why = dmshim_load_error() { return [String(cString: why)] }
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = buffer.withUnsafeMutableBufferPointer { dmshim_log_copy($0.baseAddress, $0.count) }
     guard n > 0 else { return [] }

@@ -1,6 +1,6 @@
 import CDeviceMapper
 import CDeviceMapperShim
-import DMTable
+import DMTypes
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -43,11 +43,6 @@ public struct DeviceMapper: DeviceMapperControl {
         self.libraryLogLevel = libraryLogLevel
     }
 
-    /// Whether calls will wait for udev (evaluated the way each call does).
-    public var waitsForUdev: Bool {
-        withLibrary { dm_udev_get_sync_support() != 0 }
-    }
-
     // MARK: Changing the kernel
 
     public func create(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
@@ -80,23 +75,6 @@ public struct DeviceMapper: DeviceMapperControl {
                 try? removeLocked(name: device.name, attempts: removeAttempts)
                 throw error
             }
-        }
-    }
-
-    public func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
-        try DMNames.validateName(device.name)
-        try DMNames.validateTable(device)
-        try withLibraryThrowing { () throws(DeviceMapperError) in
-            let kernelLog = KernelLogCursor()
-            let load = try DMTask(DM_DEVICE_RELOAD, step: .load, device: device.name)
-            try load.setName(device.name)
-            if readOnly { try load.setReadOnly() }
-            try load.addTargets(device.targets)
-            try load.run(kernelLog)
-
-            let resume = try DMTask(DM_DEVICE_RESUME, step: .resume, device: device.name)
-            try resume.setName(device.name)
-            try resume.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds)
         }
     }
 

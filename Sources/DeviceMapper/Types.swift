@@ -1,7 +1,7 @@
-import DMTable
+@_exported import DMTypes
 
 /// What DM_DEVICE_INFO says about a device.
-public struct DMDeviceInfo: Sendable, Equatable, Codable {
+public struct DMDeviceInfo: Sendable, Equatable {
     public var name: String
     /// Empty when the device has no UUID.
     public var uuid: String
@@ -11,13 +11,9 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
     public var readOnly: Bool
     public var suspended: Bool
     public var hasLiveTable: Bool
-    public var hasInactiveTable: Bool
-    public var targetCount: Int
-    public var eventNumber: UInt32
 
     public init(name: String, uuid: String, number: DeviceNumber, openCount: Int = 0,
-                readOnly: Bool = false, suspended: Bool = false, hasLiveTable: Bool = true,
-                hasInactiveTable: Bool = false, targetCount: Int = 1, eventNumber: UInt32 = 0) {
+                readOnly: Bool = false, suspended: Bool = false, hasLiveTable: Bool = true) {
         self.name = name
         self.uuid = uuid
         self.number = number
@@ -25,9 +21,6 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
         self.readOnly = readOnly
         self.suspended = suspended
         self.hasLiveTable = hasLiveTable
-        self.hasInactiveTable = hasInactiveTable
-        self.targetCount = targetCount
-        self.eventNumber = eventNumber
     }
 
     /// The kernel's name for the block device, as sysfs `holders` lists it.
@@ -35,7 +28,7 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
 }
 
 /// One line of DM_DEVICE_STATUS: the target's range and its status text.
-public struct DMTargetStatus: Sendable, Equatable, Codable {
+public struct DMTargetStatus: Sendable, Equatable {
     public var start: UInt64
     public var length: UInt64
     public var type: String
@@ -55,8 +48,6 @@ public protocol DeviceMapperControl: Sendable {
     /// Creates the device, loads its table and makes it live. On failure
     /// nothing of the device is left behind.
     func create(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
-    /// Loads a new table into an existing device and makes it live.
-    func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
     /// Removes the device, retrying while something holds it briefly open.
     func remove(name: String) throws(DeviceMapperError)
     func list() throws(DeviceMapperError) -> [DMDeviceInfo]

@@ -19,7 +19,7 @@ enum LDMCtl {
     static let commands: [any Command.Type] = [
         ScanCommand.self, ShowCommand.self, TableCommand.self,
         ActivateCommand.self, DeactivateCommand.self, StatusCommand.self,
-        UdevCommand.self,
+        UdevCommand.self, MonitorCommand.self,
     ]
 
     static let help = """

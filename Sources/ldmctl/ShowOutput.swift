@@ -18,11 +18,12 @@ enum ShowOutput {
             ("clone", .int(g.cloneIndex)),
             ("sectorSize", .int(g.sectorSize)),
             ("committedSequence", .number(g.committedSequence)),
-            ("databaseSource", .string(LDMName(g.databaseSource).display)),
+            ("databaseSource", .path(g.databaseSource.bytes)),
             ("disksPresent", .int(g.presentDiskCount)),
             ("disks", .array(g.disks.map(disk))),
             ("volumes", .array(g.volumes.map { volume($0, g) })),
-            ("notes", .array(g.notes.map { .string(LDMName($0).display) })),
+            // Notes are display text already (paths in them escaped once).
+            ("notes", .array(g.notes.map(JSON.string))),
         ])
     }
 
@@ -32,7 +33,8 @@ enum ShowOutput {
             ("name", .string(d.name.display)),
             ("guid", .string(d.guid.text)),
             ("present", .bool(d.isPresent)),
-            ("device", .optional(loc.map { LDMName($0.device).display })),
+            // The path exactly: JSON-escaped once, never display-escaped.
+            ("device", loc.map { JSON.path($0.device.bytes) } ?? .null),
             ("partitionStyle", .optional(loc?.partitionStyle.rawValue)),
             ("dataStart", .optional(loc?.dataStart)),
             ("dataSize", .optional(loc?.dataSize)),
@@ -89,10 +91,10 @@ enum ShowOutput {
         var title = "Disk group \(g.name.display)  \(g.guid)  \(g.presentDiskCount) of \(g.disks.count) disks present"
         if g.cloneIndex > 0 { title += "  (clone \(g.cloneIndex): another set of disks carries the same group)" }
         print(title)
-        for n in g.notes { print("  note: \(LDMName(n).display)") }
+        for n in g.notes { print("  note: \(n)") }
         for d in g.disks {
             if let loc = d.location {
-                print("  Disk \(d.name.display)  \(d.guid)  \(LDMName(loc.device).display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)")
+                print("  Disk \(d.name.display)  \(d.guid)  \(loc.device.display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)")
             } else {
                 print("  Disk \(d.name.display)  \(d.guid)  MISSING")
             }

@@ -31,18 +31,13 @@ final class FakeKernel: DeviceMapperControl {
                 return .failure(.failed(DMFailure(step: .create, device: device.name, errno: 17)))
             }
             let info = DMDeviceInfo(name: device.name, uuid: device.uuid,
-                                    number: DeviceNumber(major: 254, minor: s.nextMinor), readOnly: readOnly,
-                                    targetCount: device.targets.count)
+                                    number: DeviceNumber(major: 254, minor: s.nextMinor), readOnly: readOnly)
             s.nextMinor += 1
             s.devices[device.name] = Device(info: info, table: device.targets)
             s.log.append("create \(device.name)")
             return .success(())
         }
         try result.get()
-    }
-
-    func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
-        state.withLock { $0.devices[device.name]?.table = device.targets }
     }
 
     func remove(name: String) throws(DeviceMapperError) {
@@ -251,5 +246,23 @@ func mirrorStack(_ suffix: String = "") -> VolumeStack {
         let result = activator.deactivate(volumes: volumes)
         #expect(result[0].state == .removed)
         #expect(kernel.names == ["other"])
+    }
+}
+
+/// Errors carry their cause through each layer and read once at the edge.
+@Suite struct ErrorTextTests {
+    @Test func libraryFailureWithoutDeviceReadsOnce() {
+        let error = DeviceMapperError.library(step: .list, device: nil,
+                                              messages: ["Incompatible libdevmapper 1.02.185 and kernel driver (unknown version)."])
+        #expect(error.description == "list devices: libdevmapper: Incompatible libdevmapper 1.02.185 and kernel driver (unknown version).")
+        let activation = Activator.kernelError(error, volume: "status")
+        #expect(activation.description == "status: list devices: libdevmapper: Incompatible libdevmapper 1.02.185 and kernel driver (unknown version).")
+    }
+
+    @Test func failedIoctlNamesStepDeviceAndKernelReason() {
+        let failure = DMFailure(step: .load, device: "ldm_vol_G_V", errno: 22,   // EINVAL
+                                kernelMessages: ["device-mapper: table: 254:3: raid: Device lookup failed"])
+        let activation = Activator.kernelError(.failed(failure), volume: "G/V")
+        #expect(activation.description == "G/V: load table of ldm_vol_G_V: EINVAL (Invalid argument): table: 254:3: raid: Device lookup failed")
     }
 }

@@ -79,7 +79,7 @@ final class HostileGroupTests: XCTestCase {
         XCTAssertEqual(r.errors.count, 1, "\(r.errors)")
         XCTAssertEqual(r.errors.first?.device, "/dev/sdz")
         XCTAssertTrue(r.errors.first?.description.contains("not listed in the configuration it carries") == true, "\(r.errors)")
-        XCTAssertEqual(r.groups.first?.databaseSource, "/dev/sda")
+        XCTAssertEqual(r.groups.first?.databaseSource.display, "/dev/sda")
     }
 
     /// The stranger lists itself too, with a newer sequence, and reshapes

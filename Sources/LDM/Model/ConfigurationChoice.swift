@@ -26,7 +26,7 @@ struct ConfigurationChoice {
         var contradictions: [String] = []
         var sequence: UInt64 { holders[0].vmdb.committedSequence }
         var records: [VBLKRecord] { holders[0].records }
-        var devices: String { holders.map(\.device).joined(separator: ", ") }
+        var devices: String { holders.map(\.device.display).joined(separator: ", ") }
         var isSupported: Bool { holders.count > contradictions.count }
     }
 
@@ -57,13 +57,13 @@ struct ConfigurationChoice {
             if let index {
                 config = copies[index].configuration
             } else if let known = broken.first(where: { $0.sequence == sequence && Self.sameRecords($0.records, m.records) }) {
-                problems.append(LDMError(known.error.kind, device: m.device, location: location,
+                problems.append(LDMError(known.error.kind, device: m.device.display, location: location,
                                          field: known.error.field, known.error.problem))
                 usable.append(m)
                 continue
             } else {
                 do {
-                    config = try ConfigurationBuilder(device: m.device, location: location).build(m.records)
+                    config = try ConfigurationBuilder(device: m.device.display, location: location).build(m.records)
                 } catch let error as LDMError {
                     broken.append((sequence, m.records, error))
                     problems.append(error)
@@ -84,7 +84,7 @@ struct ConfigurationChoice {
             copies[index!].holders.append(m)
         }
         guard !copies.isEmpty else {
-            throw problems.first ?? LDMError(.invalid, device: members.first?.device ?? "?", location: "disk group \(guid)",
+            throw problems.first ?? LDMError(.invalid, device: members.first?.device.display ?? "?", location: "disk group \(guid)",
                                              "no disk carries a usable configuration")
         }
         for i in copies.indices {
@@ -93,7 +93,7 @@ struct ConfigurationChoice {
         let supported = copies.filter(\.isSupported)
         guard let chosen = supported.max(by: Self.ranksBelow) else {
             let why = copies.map { "\($0.devices) (committed sequence \($0.sequence)): \($0.contradictions.joined(separator: "; "))" }
-            throw LDMError(.inconsistent, device: copies[0].holders[0].device, location: "disk group \(guid)",
+            throw LDMError(.inconsistent, device: copies[0].holders[0].device.display, location: "disk group \(guid)",
                            "the present disks disagree about the group and no configuration is held by more disks than contradict it: "
                            + why.joined(separator: " | "))
         }
@@ -121,16 +121,16 @@ struct ConfigurationChoice {
         let h = m.privateHeader
         for case .diskGroup(let g) in m.records {
             if let guid = g.guid, guid != h.groupGUID {
-                return LDMError(.inconsistent, device: m.device, location: location, field: "disk group GUID",
+                return LDMError(.inconsistent, device: m.device.display, location: location, field: "disk group GUID",
                                 "the disk-group record names group \(g.name.display) (\(guid)) but the PRIVHEAD names \(h.groupGUID); refused as a foreign disk")
             }
             if g.name != h.groupName {
-                return LDMError(.inconsistent, device: m.device, location: location, field: "disk group name",
+                return LDMError(.inconsistent, device: m.device.display, location: location, field: "disk group name",
                                 "the disk-group record names group \(g.name.display) but the PRIVHEAD names \(h.groupName.display); refused as a foreign disk")
             }
         }
         guard config.disks.contains(where: { $0.guid == h.diskGUID }) else {
-            return LDMError(.inconsistent, device: m.device, location: location, field: "disk records",
+            return LDMError(.inconsistent, device: m.device.display, location: location, field: "disk records",
                             "disk \(h.diskGUID) is not listed in the configuration it carries; refused as a foreign disk")
         }
         return nil

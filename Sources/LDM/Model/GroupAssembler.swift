@@ -21,7 +21,7 @@ public enum GroupAssembler {
                 } catch let error as LDMError {
                     errors.append(error)
                 } catch {
-                    errors.append(LDMError(.invalid, device: set[0].device, location: "disk group \(guid)", "\(error)"))
+                    errors.append(LDMError(.invalid, device: set[0].device.display, location: "disk group \(guid)", "\(error)"))
                 }
             }
         }
@@ -40,7 +40,7 @@ public enum GroupAssembler {
                 let k = guids.firstIndex(of: groups[i].guid)!
                 groups[i].sameNameIndex = k
                 let others = indices.filter { groups[$0].guid != groups[i].guid }
-                    .map { "\(groups[$0].guid) (\(groups[$0].disks.compactMap(\.location?.device).joined(separator: ", ")))" }
+                    .map { "\(groups[$0].guid) (\(groups[$0].disks.compactMap { $0.location?.device.display }.joined(separator: ", ")))" }
                 groups[i].notes.append("other disk groups have the same name: \(Set(others).sorted().joined(separator: "; "))"
                     + (k > 0 ? "; this one's device names carry .dup\(k)" : "; this one (the first by GUID) keeps the plain name"))
             }
@@ -75,7 +75,7 @@ public enum GroupAssembler {
         let config = choice.chosen.configuration
         let sectorSizes = Set(members.map(\.sectorSize))
         guard sectorSizes.count == 1 else {
-            throw LDMError(.inconsistent, device: newest.device, location: "disk group \(guid)", field: "sector size",
+            throw LDMError(.inconsistent, device: newest.device.display, location: "disk group \(guid)", field: "sector size",
                            "members have different sector sizes: \(sectorSizes.sorted())")
         }
 
@@ -86,18 +86,15 @@ public enum GroupAssembler {
                 continue
             }
             let h = m.privateHeader
-            let entry = m.partitionTable.dataEntry
             disks[i].location = DiskLocation(
                 device: m.device, sectorSize: m.sectorSize, partitionStyle: m.partitionTable.style,
                 dataStart: h.logicalDiskStart, dataSize: h.logicalDiskSize,
-                databaseStart: h.configStart, databaseSize: h.configSize,
-                dataPartitionNumber: entry?.number, dataPartitionStart: entry?.firstLBA,
-                dataPartitionSectors: entry?.sectorCount)
+                databaseStart: h.configStart, databaseSize: h.configSize)
         }
 
         var volumes = config.volumes
-        try checkByteSizes(volumes, sectorSize: sectorSizes.first!, device: newest.device, location: location)
-        try checkExtents(disks: disks, volumes: volumes, device: newest.device, location: location)
+        try checkByteSizes(volumes, sectorSize: sectorSizes.first!, device: newest.device.display, location: location)
+        try checkExtents(disks: disks, volumes: volumes, device: newest.device.display, location: location)
         let present = Set(disks.filter(\.isPresent).map(\.id))
         for i in volumes.indices { volumes[i].state = state(of: volumes[i], present: present) }
         for i in disks.indices { disks[i].regions = regions(of: disks[i], volumes: volumes) }

@@ -2,7 +2,7 @@
 /// ordinary partitions cover the LDM areas (used to map through a partition
 /// device when the whole disk is busy).
 public struct PartitionTable: Equatable, Sendable {
-    public enum Style: String, Sendable, Codable { case mbr, gpt }
+    public enum Style: String, Sendable { case mbr, gpt }
 
     /// One partition-table entry that matters to LDM.
     public struct Entry: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import LDM
+import DMTable
 
 /// What must hold for every input the reader accepts, however crafted: the
 /// fuzzer traps on a violation and the property tests fail on one. Checked
@@ -16,8 +17,10 @@ import LDM
 /// * the model itself: partitions inside present disks' data areas, no two
 ///   overlapping, regions tile each data area, columns 0..n-1.
 ///
-/// The stacks must be planned with `WholeDiskResolver` (the table names the
-/// disk and an offset on it), as the fuzzer and the tests do.
+/// The stacks must be planned without a kernel view of the disks (the
+/// fuzzer's and the tests' disks have none), so each table line names the
+/// disk itself by its path (escaped where a table line cannot carry it)
+/// and an offset on it.
 public enum TableInvariants {
     public static func check(groups: [DiskGroup], stacks: [VolumeStack]) -> [String] {
         var out: [String] = []
@@ -157,8 +160,8 @@ public enum TableInvariants {
         if s.top.name != DeviceNames.volumeName(g, v) { bad("top device is named \(s.top.name)") }
 
         for d in s.devices {
-            if !DeviceNames.isSafe(d.name) || d.name.utf8.count > DeviceNames.maxNameLength { bad("unsafe device name \(LDMName(d.name).display)") }
-            if !DeviceNames.isSafe(d.uuid) || d.uuid.utf8.count > DeviceNames.maxUUIDLength || !d.uuid.hasPrefix(s.top.uuid) {
+            if !DeviceNames.isSafe(d.name) || d.name.utf8.count > DMNameRules.maxNameLength { bad("unsafe device name \(LDMName(d.name).display)") }
+            if !DeviceNames.isSafe(d.uuid) || d.uuid.utf8.count > DMNameRules.maxUUIDLength || !d.uuid.hasPrefix(s.top.uuid) {
                 bad("bad device UUID \(LDMName(d.uuid).display)")
             }
             var position: UInt64 = 0
@@ -181,7 +184,7 @@ public enum TableInvariants {
                   let dataEnd = add(loc.dataStart, loc.dataSize).flatMap({ mul($0, scale) }) else {
                 bad("partition \(p.name.display) overflows in 512-byte units"); continue
             }
-            allowed[loc.device, default: []].append((start, end, (dataStart, dataEnd)))
+            allowed[loc.device.display, default: []].append((start, end, (dataStart, dataEnd)))
         }
         func map(_ path: String, _ offset: UInt64, _ length: UInt64, _ label: String) {
             guard let end = add(offset, length) else { bad("\(label): \(offset)+\(length) overflows"); return }
@@ -250,49 +253,7 @@ public enum TableInvariants {
     }
 }
 
-/// The whole path from disks to tables, as ldmctl takes it: read each disk,
-/// assemble groups, plan every volume, refuse all if names collide. Used by
-/// the fuzzer and the tests, which check `TableInvariants` on the result.
-public struct PlannedInventory: Equatable, Sendable {
-    public var groups: [DiskGroup]
-    /// Per-disk and per-group errors, then planning errors, as text.
-    public var errors: [String]
-    /// Every volume that planned, in group and volume order; empty when
-    /// `TablePlanner.checkUnique` refused the set.
-    public var stacks: [VolumeStack]
-
-    public init(_ sources: [some SectorSource], allowDegraded: Bool = true) {
-        var members: [DiskMetadata] = []
-        var errors: [String] = []
-        for s in sources {
-            do { members.append(try DiskMetadata.read(from: s)) } catch { errors.append("\(error)") }
-        }
-        self.init(members: members, readErrors: errors, allowDegraded: allowDegraded)
-    }
-
-    /// From disks already read (each disk reads the same alone, so the
-    /// fuzzer reads once and assembles in several orders).
-    public init(members: [DiskMetadata], readErrors: [String], allowDegraded: Bool = true) {
-        var errors = readErrors
-        let assembled = GroupAssembler.assemble(members)
-        errors += assembled.errors.map(\.description)
-        var stacks: [VolumeStack] = []
-        let planner = TablePlanner()
-        for g in assembled.groups {
-            for v in g.volumes {
-                do { stacks.append(try planner.plan(g, v, allowDegraded: allowDegraded)) } catch { errors.append("\(error)") }
-            }
-        }
-        do {
-            try TablePlanner.checkUnique(stacks)
-        } catch {
-            errors.append("\(error)")
-            stacks = []
-        }
-        self.groups = assembled.groups
-        self.errors = errors
-        self.stacks = stacks
-    }
-
+extension VolumePipeline.Result {
+    /// `TableInvariants` over what the pipeline produced.
     public var violations: [String] { TableInvariants.check(groups: groups, stacks: stacks) }
 }
