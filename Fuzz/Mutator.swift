@@ -181,12 +181,14 @@ struct Mutation {
             let theirs = find("PRIVHEAD", in: other, after: 0x110)
             let fields = [(0x30, 64), (0xB0, 64), (0xF0, 32), (0x18, 8)]
             let (offset, width) = fields[random(fields.count)]
-            var value: [UInt8]
+            // Exactly `width` bytes: a field never moves what follows it.
+            var value = [UInt8](repeating: 0, count: width)
             if offset != 0x18, let (k, i) = theirs.randomElement(using: &self) {
                 value = Array(other.extents[k].bytes[i + offset..<i + offset + width])
-            } else {
-                value = [UInt8](repeating: 0, count: 8)
+            } else if offset == 0x18 {
                 Self.be(&value, 0, random(2) == 0 ? UInt64(random(4)) : random64(), 8)
+            } else {
+                return
             }
             // Every copy on the disk, or just one.
             let targets = random(3) == 0 ? [mine[random(mine.count)]] : mine
