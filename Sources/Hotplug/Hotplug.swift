@@ -86,7 +86,7 @@ public struct Hotplug {
 
     /// Where this disk's LDM partitions are, in the kernel's 512-byte
     /// sectors, and what each belongs to.
-    static func partitionRoles(_ m: DiskMetadata) -> [KernelPartitionRole] {
+    public static func partitionRoles(_ m: DiskMetadata) -> [KernelPartitionRole] {
         var roles: [KernelPartitionRole] = []
         let scale = UInt64(m.sectorSize / 512)
         // The reader keeps every extent inside the disk, so these fit; a

@@ -47,15 +47,29 @@ struct ConfigurationChoice {
         var usable: [DiskMetadata] = []
         var copies: [Copy] = []
         var own: [GUID: ConfigurationBuilder.Configuration] = [:]
+        // Disks holding the same copy share one build (usually all do).
+        var broken: [(sequence: UInt64, records: [VBLKRecord], error: LDMError)] = []
         for m in members.sorted(by: { $0.device < $1.device }) {
             let location = Self.location(m)
-            let config: ConfigurationBuilder.Configuration
-            do {
-                config = try ConfigurationBuilder(device: m.device.display, location: location).build(m.records)
-            } catch let error as LDMError {
-                problems.append(error)
+            let sequence = m.vmdb.committedSequence
+            var config: ConfigurationBuilder.Configuration
+            var index = copies.firstIndex { $0.sequence == sequence && Self.sameRecords($0.records, m.records) }
+            if let index {
+                config = copies[index].configuration
+            } else if let known = broken.first(where: { $0.sequence == sequence && Self.sameRecords($0.records, m.records) }) {
+                problems.append(LDMError(known.error.kind, device: m.device.display, location: location,
+                                         field: known.error.field, known.error.problem))
                 usable.append(m)
                 continue
+            } else {
+                do {
+                    config = try ConfigurationBuilder(device: m.device.display, location: location).build(m.records)
+                } catch let error as LDMError {
+                    broken.append((sequence, m.records, error))
+                    problems.append(error)
+                    usable.append(m)
+                    continue
+                }
             }
             if let foreign = Self.foreign(m, config, location: location) {
                 problems.append(foreign)
@@ -63,13 +77,11 @@ struct ConfigurationChoice {
             }
             usable.append(m)
             own[m.privateHeader.diskGUID] = config
-            let sorted = m.records.sorted { $0.id < $1.id }
-            if let i = copies.firstIndex(where: { $0.sequence == m.vmdb.committedSequence
-                                                  && $0.records.sorted(by: { $0.id < $1.id }) == sorted }) {
-                copies[i].holders.append(m)
-            } else {
-                copies.append(Copy(holders: [m], configuration: config))
+            if index == nil {
+                copies.append(Copy(holders: [], configuration: config))
+                index = copies.count - 1
             }
+            copies[index!].holders.append(m)
         }
         guard !copies.isEmpty else {
             throw problems.first ?? LDMError(.invalid, device: members.first?.device.display ?? "?", location: "disk group \(guid)",
@@ -157,6 +169,11 @@ struct ConfigurationChoice {
         if a.sequence != b.sequence { return a.sequence < b.sequence }
         if a.holders.count != b.holders.count { return a.holders.count < b.holders.count }
         return contentKey(a) > contentKey(b)
+    }
+
+    /// The same records, in any slot order.
+    static func sameRecords(_ a: [VBLKRecord], _ b: [VBLKRecord]) -> Bool {
+        a == b || (a.count == b.count && a.sorted { $0.id < $1.id } == b.sorted { $0.id < $1.id })
     }
 
     static func contentKey(_ c: Copy) -> String {

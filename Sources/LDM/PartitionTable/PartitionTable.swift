@@ -102,7 +102,9 @@ public struct PartitionTable: Equatable, Sendable {
             let base = i * Int(entrySize)
             // Only the two LDM entries are measured: any other entry's LBAs
             // (a foreign disk may hold anything there) are none of our business.
-            guard let type = GUID(binary: mixedEndianGUID(array[base..<base + 16])),
+            // An all-zero type is an unused entry (most of the array).
+            guard array[base..<base + 16].contains(where: { $0 != 0 }),
+                  let type = GUID(binary: mixedEndianGUID(array[base..<base + 16])),
                   type == ldmMetadataType || type == ldmDataType else { continue }
             var e = ByteCursor(array, offset: base + 32)
             let first = try e.u64().byteSwapped
