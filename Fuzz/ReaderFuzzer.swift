@@ -16,8 +16,9 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     let disks = FuzzDisks.decode(input)
     guard !disks.isEmpty else { return 0 }
-    let first = VolumePipeline().run(disks)
-    let violations = first.violations
+    let kernel = FuzzDisks.kernelView(disks)
+    let first = VolumePipeline().run(disks, devices: kernel)
+    let violations = first.violations(devices: kernel)
     if !violations.isEmpty {
         for v in violations { warn("invariant violated: \(v)\n") }
         preconditionFailure("\(violations.count) invariant violation(s)")
@@ -25,7 +26,7 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // Deterministic: the disks in the reverse order (which is also a second
     // run, with fresh dictionaries) give the same groups and tables, and the
     // same errors up to their order.
-    let reversed = VolumePipeline().run(Array(disks.reversed()))
+    let reversed = VolumePipeline().run(Array(disks.reversed()), devices: kernel)
     precondition(first.groups == reversed.groups && first.stacks == reversed.stacks
                  && first.errors.sorted() == reversed.errors.sorted(),
                  "not deterministic: the same disks in another order give another result")
