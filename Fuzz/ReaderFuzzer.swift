@@ -52,15 +52,19 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
 
     // ldmctl's pipeline from the assembly on (each disk reads the same
-    // alone, so the disks are read once and assembled in both orders).
+    // alone, so the disks are read once and assembled in both orders),
+    // with the disks as the kernel would show them (device numbers, the
+    // LDM entries as partitions), so the planner's partition choice is
+    // fuzzed too.
+    let kernel = FuzzDisks.kernelView(sources)
     func pipeline(_ members: [DiskMetadata]) -> VolumePipeline.Result {
         let assembled = GroupAssembler.assemble(members)
-        var result = VolumePipeline().plan(assembled.groups, devices: [:])
+        var result = VolumePipeline().plan(assembled.groups, devices: kernel)
         result.diskErrors = readErrors + assembled.errors.map(\.description)
         return result
     }
     let first = pipeline(members)
-    let violations = first.violations
+    let violations = first.violations(devices: kernel)
     if !violations.isEmpty {
         for v in violations { warn("invariant violated: \(v)\n") }
         preconditionFailure("\(violations.count) invariant violation(s)")

@@ -100,9 +100,10 @@ public struct VolumePipeline {
 }
 
 extension VolumePipeline {
-    /// Disks the kernel does not know (the fuzzer's, a test's): each table
-    /// line names the disk by its path.
-    public func run(_ sources: [some SectorSource]) -> Result {
-        run(sources.map { PipelineDisk(source: $0) })
+    /// Disks from memory (the fuzzer's, a test's), with what the kernel
+    /// knows of them, if anything; without, each table line names the disk
+    /// by its path.
+    public func run(_ sources: [some SectorSource], devices: [DevicePath: DiskDevice] = [:]) -> Result {
+        run(sources.map { PipelineDisk(source: $0, device: devices[$0.path]) })
     }
 }

@@ -17,12 +17,14 @@ import DMTable
 /// * the model itself: partitions inside present disks' data areas, no two
 ///   overlapping, regions tile each data area, columns 0..n-1.
 ///
-/// The stacks must be planned without a kernel view of the disks (the
-/// fuzzer's and the tests' disks have none), so each table line names the
-/// disk itself by its path (escaped where a table line cannot carry it)
-/// and an offset on it.
+/// A table line names a disk by its path (escaped where a table line
+/// cannot carry it) when the planner had no kernel view of it, else by a
+/// device number from `devices`: the disk's own, or one of its kernel
+/// partitions, whose start is added to the offset (and whose end the
+/// extent must not pass).
 public enum TableInvariants {
-    public static func check(groups: [DiskGroup], stacks: [VolumeStack]) -> [String] {
+    public static func check(groups: [DiskGroup], stacks: [VolumeStack],
+                             devices: [DevicePath: DiskDevice] = [:]) -> [String] {
         var out: [String] = []
         for g in groups { out += checkModel(g) }
 
@@ -43,13 +45,30 @@ public enum TableInvariants {
                 out.append("stack \(s.volumeName): top UUID \(s.top.uuid) belongs to no volume")
                 continue
             }
-            out += checkStack(s, g, v, &mapped)
+            out += checkStack(s, g, v, members(devices), &mapped)
         }
         for (path, list) in mapped {
             let sorted = list.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
             for (a, b) in zip(sorted, sorted.dropFirst()) where a.end > b.start {
                 out.append("\(a.what) and \(b.what) share sector \(b.start) of \(path)")
             }
+        }
+        return out
+    }
+
+    /// What a member named by number stands for: the disk (by its
+    /// display path, as unnumbered members are named) and where on it.
+    struct Member {
+        var disk: String
+        var start: UInt64
+        var size: UInt64?
+    }
+
+    static func members(_ devices: [DevicePath: DiskDevice]) -> [String: Member] {
+        var out: [String: Member] = [:]
+        for (path, d) in devices {
+            if let n = d.number { out[n.description] = Member(disk: path.display, start: 0, size: nil) }
+            for p in d.partitions { out[p.number.description] = Member(disk: path.display, start: p.start, size: p.size) }
         }
         return out
     }
@@ -151,7 +170,8 @@ public enum TableInvariants {
 
     // MARK: the tables
 
-    static func checkStack(_ s: VolumeStack, _ g: DiskGroup, _ v: Volume, _ mapped: inout [String: [Mapping]]) -> [String] {
+    static func checkStack(_ s: VolumeStack, _ g: DiskGroup, _ v: Volume, _ members: [String: Member],
+                           _ mapped: inout [String: [Mapping]]) -> [String] {
         var out: [String] = []
         let what = "\(s.groupName)/\(s.volumeName)"
         func bad(_ problem: String) { out.append("\(what): \(problem)") }
@@ -186,7 +206,15 @@ public enum TableInvariants {
             }
             allowed[loc.device.display, default: []].append((start, end, (dataStart, dataEnd)))
         }
-        func map(_ path: String, _ offset: UInt64, _ length: UInt64, _ label: String) {
+        func map(_ name: String, _ memberOffset: UInt64, _ length: UInt64, _ label: String) {
+            var path = name, offset = memberOffset
+            if let m = members[name] {
+                if let size = m.size, add(memberOffset, length).map({ $0 > size }) ?? true {
+                    bad("\(label): \(memberOffset)+\(length) passes the end of partition \(name) (\(size) sectors)")
+                }
+                guard let o = add(m.start, memberOffset) else { bad("\(label): \(name) offset overflows"); return }
+                (path, offset) = (m.disk, o)
+            }
             guard let end = add(offset, length) else { bad("\(label): \(offset)+\(length) overflows"); return }
             guard let spots = allowed[path] else { bad("\(label): maps \(LDMName(path).display), not a present disk of the volume"); return }
             if !spots.contains(where: { $0.data.0 <= offset && end <= $0.data.1 }) {
@@ -256,4 +284,9 @@ public enum TableInvariants {
 extension VolumePipeline.Result {
     /// `TableInvariants` over what the pipeline produced.
     public var violations: [String] { TableInvariants.check(groups: groups, stacks: stacks) }
+
+    /// The same, for stacks planned with a kernel view of the disks.
+    public func violations(devices: [DevicePath: DiskDevice]) -> [String] {
+        TableInvariants.check(groups: groups, stacks: stacks, devices: devices)
+    }
 }

@@ -21,6 +21,32 @@ final class InvariantTests: XCTestCase {
 
     // MARK: they hold
 
+    /// With the kernel's view the fuzzer gives (disks as block devices,
+    /// their LDM entries as partitions), tables go through partitions and
+    /// the invariants, reading them back through that view, still hold; a
+    /// member moved past its partition's end is caught.
+    func testKernelViewTablesSatisfyEveryInvariant() throws {
+        for ss in [512, 4096] {
+            let disks = try sampleImages(ss).map { Renamed(image: $0, name: "/dev/\($0.groupName)/\($0.name)") }
+            let view = FuzzDisks.kernelView(disks)
+            let inv = VolumePipeline().run(disks, devices: view)
+            XCTAssertEqual(inv.errors, [])
+            XCTAssertEqual(inv.stacks.count, 7)
+            XCTAssertEqual(inv.violations(devices: view), [], "\(ss)")
+            let numbers = inv.stacks.flatMap(\.devices).flatMap(\.targets).flatMap(\.members).compactMap(\.number)
+            XCTAssertFalse(numbers.isEmpty)
+            XCTAssertTrue(numbers.allSatisfy { $0.minor % 16 != 0 }, "every extent lies in the LDM data partition: \(numbers)")
+            // Past the end of its partition.
+            var bad = inv.stacks
+            let i = try XCTUnwrap(bad.firstIndex { $0.volumeName == "Simple" })
+            let t = bad[i].devices[0].targets[0]
+            let partition = try XCTUnwrap(view.values.flatMap(\.partitions).first { $0.number == t.members.first?.number })
+            bad[i].devices[0].targets[0].arguments[1] = .word("\(partition.size - t.length + 1)")
+            let violations = TableInvariants.check(groups: inv.groups, stacks: bad, devices: view)
+            XCTAssertTrue(violations.contains { $0.contains("passes the end of partition") }, "\(violations)")
+        }
+    }
+
     func testWrittenSamplesSatisfyEveryInvariant() throws {
         for ss in [512, 4096] {
             let inv = inventory(try sampleImages(ss))
