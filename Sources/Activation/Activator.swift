@@ -39,7 +39,20 @@ public struct Activator: Sendable {
     public func activate(stacks: [VolumeStack], options: ActivationOptions = ActivationOptions()) -> [VolumeActivation] {
         withLock(skip: options.dryRun, stacks: stacks,
                  failed: { stack, error in activation(stack, .failed, error: error) }) {
-            stacks.map { activateOne($0, options: options) }
+            // One udev transaction for the whole run: every device joins one
+            // cookie, and udev is waited for once, at the end.
+            let transaction = UdevTransaction()
+            var results = stacks.map { activateOne($0, options: options, transaction: transaction) }
+            do throws(DeviceMapperError) { try deviceMapper.finish(transaction) } catch {
+                // udev did not confirm in time: as when one device's wait
+                // times out, what this run created goes again.
+                for (i, stack) in stacks.enumerated() where results[i].state == .activated {
+                    var failure = Self.kernelError(error, volume: Self.volumeLabel(stack))
+                    failure.rollback = rollBack(results[i].created)
+                    results[i] = activation(stack, .failed, steps: results[i].steps, error: failure)
+                }
+            }
+            return results
         }
     }
 
@@ -50,7 +63,8 @@ public struct Activator: Sendable {
                          steps: steps, error: error, notes: stack.notes)
     }
 
-    private func activateOne(_ stack: VolumeStack, options: ActivationOptions) -> VolumeActivation {
+    private func activateOne(_ stack: VolumeStack, options: ActivationOptions,
+                             transaction: UdevTransaction) -> VolumeActivation {
         let volume = Self.volumeLabel(stack)
         if let problem = validate(stack) {
             return activation(stack, .failed, error: problem)
@@ -100,8 +114,11 @@ public struct Activator: Sendable {
         // Create in order; on any failure remove what this run created.
         var created: [String] = []
         for (device, step) in zip(stack.devices, steps) where step.action == .create {
+            // Only the volume itself (the top device) is for udev's rules,
+            // blkid and the desktop; helpers under it are private.
+            let visibility: UdevVisibility = device.name == stack.devices.last?.name ? .visible : .private
             do throws(DeviceMapperError) {
-                try dm.create(device, readOnly: options.readOnly)
+                try dm.create(device, readOnly: options.readOnly, visibility: visibility, transaction: transaction)
                 created.append(device.name)
             } catch {
                 var failure = Self.kernelError(error, volume: volume, device: device)

@@ -21,7 +21,7 @@ import LDM
 /// change with it: `ENV{DM_UUID}=="LDM-*"` selects LDM devices and
 /// `ENV{DM_UUID}=="LDM-*-p[0-9]*"` skips helpers (`isHelperUUID`).
 public enum DeviceNames {
-    public static let uuidPrefix = "LDM-"
+    public static let uuidPrefix = DMNameRules.ldmUUIDPrefix
     public static let volumePrefix = "ldm_vol_"
     public static let partitionPrefix = "ldm_part_"
     /// Bytes a name keeps when it is shortened: room for `_h` and 14 hex
@@ -44,9 +44,18 @@ public enum DeviceNames {
     }
 
     public static func volumeUUID(_ group: DiskGroup, _ volume: Volume) -> String {
-        let clone = group.cloneIndex > 0 ? "-clone\(group.cloneIndex)" : ""
-        let id = volume.guid.flatMap { $0.isZero ? nil : $0.text } ?? "v\(volume.id)"
-        return "\(uuidPrefix)\(group.guid.text)\(clone)-\(id)"
+        "\(uuidPrefix)\(groupID(group))-\(volumeID(volume))"
+    }
+
+    /// The group part of a UUID: its GUID, and `-clone<k>` for a clone set.
+    public static func groupID(_ group: DiskGroup) -> String {
+        group.guid.text + (group.cloneIndex > 0 ? "-clone\(group.cloneIndex)" : "")
+    }
+
+    /// The volume part of a UUID: its GUID, or `v<object id>` when it has
+    /// none (Windows 2000 disks leave it zero).
+    public static func volumeID(_ volume: Volume) -> String {
+        volume.guid.flatMap { $0.isZero ? nil : $0.text } ?? "v\(volume.id)"
     }
 
     /// A helper device's UUID extends its volume's, so `status` can tell

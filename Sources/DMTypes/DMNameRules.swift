@@ -3,6 +3,9 @@
 /// the planner (which builds names) and the kernel binding (which checks
 /// them again before an ioctl).
 public enum DMNameRules {
+    /// Every device-mapper device ldmctl creates has a UUID starting with
+    /// this (the grammar after it: `DeviceNames`).
+    public static let ldmUUIDPrefix = "LDM-"
     /// `DM_NAME_LEN` is 128 including the terminating NUL.
     public static let maxNameLength = 127
     /// `DM_UUID_LEN` is 129 including the terminating NUL.

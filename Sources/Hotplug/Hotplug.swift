@@ -163,6 +163,13 @@ public struct Hotplug {
             if usable.contains(v.uuid) {
                 if let label = degraded[v.uuid], members[v.uuid]?.contains(lost.diskGUID) == true {
                     state.log("\(label) (\(v.name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded")
+                    // Remembered, so that the disk's return is reported and
+                    // not taken back behind the user's back.
+                    if var info = state.loadVolume(v.uuid) {
+                        info.degraded = true
+                        info.lateMemberNoted = false
+                        try? state.saveVolume(info)
+                    }
                 }
                 continue
             }
@@ -173,14 +180,50 @@ public struct Hotplug {
                     state.removeVolume(v.uuid)
                     state.log("removed \(label) (\(v.name)): \(why(v.uuid))")
                 case .busy:
-                    if let info = infos[v.uuid] { try? state.saveVolume(info) }
                     let reason = result.error.map { $0.reason } ?? "in use"
-                    state.log("left \(label) (\(v.name)) active although \(why(v.uuid)): \(reason); I/O to the missing part fails; unmount it, then run `dmsetup remove` or `ldmctl deactivate` for it")
+                    if let problem = retire(v) {
+                        if let info = infos[v.uuid] { try? state.saveVolume(info) }
+                        state.log("left \(label) (\(v.name)) active although \(why(v.uuid)): \(reason); could not retire it (\(problem)); unmount it, then run `ldmctl deactivate` for it")
+                    } else {
+                        state.removeVolume(v.uuid)
+                        state.log("\(label) (\(v.name)) is open (\(reason)) although \(why(v.uuid)): its I/O now fails at once, and it is removed when its last user closes it (deferred removal); unmount it")
+                    }
                 default:
                     state.log("could not remove \(label) (\(v.name)): \(result.error.map { "\($0)" } ?? result.state.rawValue)")
                 }
             }
         }
+    }
+
+    /// An open volume that can no longer work, as lvm2 and mdadm treat a
+    /// device whose disk is gone: its table becomes one `error` target of
+    /// the same size (I/O fails at once instead of waiting on a disk that
+    /// is gone), the helper devices under it go, and the volume itself is
+    /// removed when its last user closes it (DM_DEFERRED_REMOVE). nil on
+    /// success, else what failed.
+    func retire(_ v: ActiveVolume) -> String? {
+        let dm = deviceMapper
+        let size = v.top.targets.reduce(UInt64(0)) { $0 + $1.length }
+        guard size > 0 else { return "no live table" }
+        let failing = DMDevice(name: v.top.name, uuid: v.top.uuid,
+                               targets: [DMTarget(start: 0, length: size, type: "error", params: "")])
+        do throws(DeviceMapperError) {
+            try dm.reload(failing, readOnly: v.top.readOnly)
+        } catch {
+            return "loading an error table: \(error)"
+        }
+        // No longer used by the volume: the helpers can go now.
+        for helper in v.devices.dropLast().reversed() {
+            do throws(DeviceMapperError) { try dm.remove(name: helper.name) } catch {
+                state.log("could not remove helper device \(helper.name) of \(v.name): \(error)")
+            }
+        }
+        do throws(DeviceMapperError) {
+            _ = try dm.removeDeferred(name: v.top.name)
+        } catch {
+            return "deferred removal: \(error)"
+        }
+        return nil
     }
 
     // MARK: putting groups together
@@ -220,7 +263,7 @@ public struct Hotplug {
                 let label = "\(g.name.display)/\(v.name.display)"
                 if live.contains(uuid) {
                     if v.state == .complete, var info, info.degraded, !info.lateMemberNoted {
-                        state.log("\(label) was started degraded and now has all its disks; the late disk is NOT used: "
+                        state.log("\(label) runs degraded and now has all its disks; the late disk is NOT used: "
                             + "its copy may be out of date and ldmctl does not resynchronise. If nothing was written to "
                             + "the volume meanwhile: unmount it, `ldmctl deactivate` and `ldmctl activate` it. Otherwise "
                             + "keep it degraded and let Windows resynchronise the disk (Disk Management: Reactivate Disk / Resynchronize).")

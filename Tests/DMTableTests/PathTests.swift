@@ -65,10 +65,12 @@ final class PathTests: XCTestCase {
 
     /// Runs the built ldmctl with raw byte arguments; stdout and status.
     func ldmctl(_ args: [[UInt8]]) throws -> (String, Int32) {
-        // Beside the test bundle, in the build directory.
-        let candidates = [Bundle(for: Self.self).bundlePath, Bundle.main.bundlePath, CommandLine.arguments[0]].map {
-            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("ldmctl").path
-        }
+        // Beside the test bundle, in the build directory; LDMCTL_UNDER_TEST
+        // names another build (to see the test fail on it), as in CLITests.
+        let candidates = [ProcessInfo.processInfo.environment["LDMCTL_UNDER_TEST"]].compactMap { $0 }
+            + [CommandLine.arguments[0], Bundle(for: Self.self).bundlePath].map {
+                URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("ldmctl").path
+            }
         let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
                                    "build ldmctl first: not in \(candidates)")
         var pipe: [Int32] = [0, 0]

@@ -40,6 +40,10 @@ final class FakeKernel: DeviceMapperControl {
         try result.get()
     }
 
+    func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
+        state.withLock { $0.devices[device.name]?.table = device.targets }
+    }
+
     func remove(name: String) throws(DeviceMapperError) {
         let found = state.withLock { s in
             s.log.append("remove \(name)")
