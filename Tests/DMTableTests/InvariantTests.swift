@@ -12,7 +12,7 @@ final class InvariantTests: XCTestCase {
     /// Images are named after their disk (`Disk1` in both sample groups);
     /// tables name the device, so give each a path of its own.
     func inventory(_ images: [DiskImage]) -> VolumePipeline.Result {
-        VolumePipeline().run(images.map { Renamed(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
+        VolumePipeline().run(images.map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
     }
 
     func sampleImages(_ sectorSize: Int = 512) throws -> [DiskImage] {
@@ -243,11 +243,3 @@ struct Mix {
 }
 
 
-/// A source under another name.
-struct Renamed: SectorSource {
-    let image: DiskImage
-    let name: String
-    var sectorSize: Int { image.sectorSize }
-    var byteCount: UInt64 { image.byteCount }
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
-}

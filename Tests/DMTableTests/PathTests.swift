@@ -175,7 +175,7 @@ final class PathTests: XCTestCase {
 final class PlannerDeviceTests: XCTestCase {
     func testMembersAreNamedByDeviceNumber() throws {
         let images = try ImageWriter.write(WrittenImageTableTests.compactSpec(sectorSize: 512))
-        let named = images.map { Renamed(image: $0, name: "/dev/x y/\($0.name)") }
+        let named = images.map { NamedImage(image: $0, name: "/dev/x y/\($0.name)") }
         let plain = VolumePipeline().run(named)
         let g = try XCTUnwrap(plain.groups.first { $0.name.display == SampleSpecs.mbrGroupName })
         var devices: [DevicePath: DiskDevice] = [:]

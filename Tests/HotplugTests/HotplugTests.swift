@@ -8,15 +8,6 @@ import XCTest
 import Glibc
 #endif
 
-/// A written image under a /dev-style name, as the helper sees a disk.
-struct NamedImage: SectorSource {
-    let image: DiskImage
-    let name: String
-    var sectorSize: Int { image.sectorSize }
-    var byteCount: UInt64 { image.byteCount }
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
-}
-
 final class HotplugTests: XCTestCase {
     func sampleRecords() throws -> (records: [RecordedDisk], fresh: [DiskMetadata]) {
         var records: [RecordedDisk] = []

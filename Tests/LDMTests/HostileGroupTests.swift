@@ -2,16 +2,6 @@ import XCTest
 import LDM
 import LDMWriter
 
-/// A written image under another device name (a forged disk beside the
-/// real ones has the same disk name in its spec).
-struct AliasedImage: SectorSource {
-    let image: DiskImage
-    let name: String
-    var sectorSize: Int { image.sectorSize }
-    var byteCount: UInt64 { image.byteCount }
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
-}
-
 /// Disks that claim a group and carry a configuration the group's other
 /// disks do not agree with (docs/FORMAT.md, "Choosing the configuration").
 final class HostileGroupTests: XCTestCase {
@@ -40,7 +30,7 @@ final class HostileGroupTests: XCTestCase {
     let takeover = ImageSpec.Volume(name: "Takeover", kind: .simple, sizeBytes: 14 * ImageSpec.MiB, disks: ["Disk1"])
 
     func metadata(_ image: DiskImage, as device: String) throws -> DiskMetadata {
-        try DiskMetadata.read(from: AliasedImage(image: image, name: device))
+        try DiskMetadata.read(from: NamedImage(image: image, name: device))
     }
 
     func real() throws -> [DiskMetadata] {
@@ -66,6 +56,13 @@ final class HostileGroupTests: XCTestCase {
         XCTAssertEqual(r.groups.first?.volumes.map(\.state), [.complete, .complete], file: file, line: line)
     }
 
+    func assertOnlyError(_ r: GroupAssembler.Result, device: String, mentions: String,
+                         file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.errors.count, 1, "\(r.errors)", file: file, line: line)
+        XCTAssertEqual(r.errors.first?.device, device, file: file, line: line)
+        XCTAssertTrue(r.errors.first?.description.contains(mentions) == true, "\(r.errors)", file: file, line: line)
+    }
+
     // MARK: class 4: a stranger's disk
 
     /// The stranger's disk claims the group with a newer configuration that
@@ -76,9 +73,7 @@ final class HostileGroupTests: XCTestCase {
         let members = try real() + [metadata(forged, as: "/dev/sdz")]
         let r = assembledInEveryOrder(members)
         assertRealGroup(r)
-        XCTAssertEqual(r.errors.count, 1, "\(r.errors)")
-        XCTAssertEqual(r.errors.first?.device, "/dev/sdz")
-        XCTAssertTrue(r.errors.first?.description.contains("not listed in the configuration it carries") == true, "\(r.errors)")
+        assertOnlyError(r, device: "/dev/sdz", mentions: "not listed in the configuration it carries")
         XCTAssertEqual(r.groups.first?.databaseSource.display, "/dev/sda")
     }
 
@@ -89,9 +84,7 @@ final class HostileGroupTests: XCTestCase {
         let members = try real() + [metadata(forged, as: "/dev/sdz")]
         let r = assembledInEveryOrder(members)
         assertRealGroup(r)
-        XCTAssertEqual(r.errors.count, 1, "\(r.errors)")
-        XCTAssertEqual(r.errors.first?.device, "/dev/sdz")
-        XCTAssertTrue(r.errors.first?.description.contains("other partitions on present disk \(Self.disk1) (/dev/sda)") == true, "\(r.errors)")
+        assertOnlyError(r, device: "/dev/sdz", mentions: "other partitions on present disk \(Self.disk1) (/dev/sda)")
         XCTAssertTrue(r.groups.first?.notes.contains { $0.contains("/dev/sdz") && $0.contains("not in the group's configuration") } == true)
     }
 
@@ -140,9 +133,7 @@ final class HostileGroupTests: XCTestCase {
         XCTAssertEqual(r.groups.first?.name.display, "Home")
         XCTAssertEqual(r.groups.first?.volumes.map(\.name.display), ["Photos", "Music"])
         XCTAssertEqual(r.groups.first?.volumes.map(\.state), [.complete, .incomplete])
-        XCTAssertEqual(r.errors.count, 1)
-        XCTAssertEqual(r.errors.first?.device, "/dev/sdz")
-        XCTAssertTrue(r.errors.first?.description.contains("names group Away") == true, "\(r.errors)")
+        assertOnlyError(r, device: "/dev/sdz", mentions: "names group Away")
 
         // And a disk-group record with another GUID.
         var other = try real()[1]
