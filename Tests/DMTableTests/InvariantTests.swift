@@ -27,7 +27,7 @@ final class InvariantTests: XCTestCase {
     /// member moved past its partition's end is caught.
     func testKernelViewTablesSatisfyEveryInvariant() throws {
         for ss in [512, 4096] {
-            let disks = try sampleImages(ss).map { Renamed(image: $0, name: "/dev/\($0.groupName)/\($0.name)") }
+            let disks = try sampleImages(ss).map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") }
             let view = FuzzDisks.kernelView(disks)
             let inv = VolumePipeline().run(disks, devices: view)
             XCTAssertEqual(inv.errors, [])
