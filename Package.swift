@@ -20,8 +20,11 @@ let package = Package(
         // The image writer (model -> image bytes) for tests, the demo and
         // fuzz seeds; kept out of the ldmctl binary.
         .target(name: "LDMWriter", dependencies: ["LDM"], path: "Sources/LDM/Writer"),
+        // Device-mapper value types (targets, devices, device numbers) shared
+        // by the planner and the kernel binding, so neither depends on the other.
+        .target(name: "DMTypes"),
         // Volume -> device-mapper tables. Pure, no I/O.
-        .target(name: "DMTable", dependencies: ["LDM"]),
+        .target(name: "DMTable", dependencies: ["LDM", "DMTypes"]),
         // libdevmapper, as a system library.
         .systemLibrary(name: "CDeviceMapper",
                        providers: [.apt(["libdevmapper-dev"])]),
@@ -30,15 +33,15 @@ let package = Package(
         // libdevmapper is loaded on first use (dmload.c): commands that never
         // touch device-mapper do not pay for loading it.
         .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTable"]),
+        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes"]),
         // Finding and reading disks: files, block devices, sysfs.
-        .target(name: "BlockDevices", dependencies: ["LDM", "Udev"]),
+        .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes", "Udev"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
         .target(name: "Activation",
                 dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
         // The udev helper: per-disk records under /run/ldmctl, event
         // activation, degraded start after a wait.
-        .target(name: "Hotplug", dependencies: ["LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper"]),
+        .target(name: "Hotplug", dependencies: ["LDM", "DMTypes", "DMTable", "BlockDevices", "Activation", "DeviceMapper"]),
         // No swift-argument-parser here: see Sources/ldmctl/CLI/Arguments.swift.
         .executableTarget(name: "ldmctl", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Hotplug",
@@ -48,13 +51,17 @@ let package = Package(
             // runs once per udev event, so start-up time is most of its time.
             .unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release)),
         ]),
+        // Test, fuzz and invariant support (the fuzzer's sparse disks, the
+        // table invariants): used by the tests and Fuzz/, never linked into
+        // ldmctl.
+        .target(name: "LDMTestSupport", dependencies: ["LDM", "DMTable"]),
         // Writes LDM disk images of any layout (tests, demo, fuzz seeds).
         .executableTarget(name: "ldm-mkimage", dependencies: [
             "LDM", "LDMWriter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "LDMWriter", "BlockDevices"]),
-        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
+        .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDMTestSupport", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
         .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
         // libudev, as a system library (headers only: never linked).
@@ -74,6 +81,8 @@ let package = Package(
         .testTarget(name: "MonitorTests", dependencies: [
             "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper",
         ]),
+        // Runs the built ldmctl (it must be built: `swift build` first).
+        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter"]),
     ],
     swiftLanguageModes: [.v6]
 )

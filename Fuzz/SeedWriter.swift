@@ -1,6 +1,7 @@
 import LDM
 import LDMWriter
-import DMTable
+import LDMTestSupport
+import BlockDevices
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,13 +34,14 @@ enum SeedWriter {
                     if members.count > 1 { save("\(name)-\(group)-partial", Array(members.dropFirst())) }
                 }
             }
+            for (name, disks) in try hostile() { save(name, disks) }
         } catch {
             warn("seed writer: \(error)\n")
             return 1
         }
-        var files: [FileSource] = []
+        var files: [FileSectorSource] = []
         for path in imagePaths {
-            if let f = FileSource(path: path) { files.append(f) } else { warn("cannot read \(path)\n") }
+            do { files.append(try FileSectorSource(path: path)) } catch { warn("cannot read \(path): \(error)\n") }
         }
         for f in files { save("image-\(f.name.split(separator: "/").last ?? "")", [f]) }
         save("images-all", files)
@@ -67,28 +69,46 @@ enum SeedWriter {
     }
 }
 
-/// A read-only image file (the fuzzer is built without BlockDevices).
-final class FileSource: SectorSource, @unchecked Sendable {
-    let name: String
-    let sectorSize = 512
-    let byteCount: UInt64
-    let fd: CInt
+extension SeedWriter {
+    /// Disks as an attacker forges them (the cases of issue 8): a non-LDM
+    /// GPT disk with a whole-range entry beside a valid group; a stranger's
+    /// disk claiming a group with a newer configuration, listing itself or
+    /// not; one disk given twice; two groups with one name.
+    static func hostile() throws -> [(String, [DiskImage])] {
+        let MiB = ImageSpec.MiB
+        let gpt = try ImageWriter.write(SampleSpecs.standard()).filter { $0.groupName == SampleSpecs.gptGroupName }
+        var foreign = gpt[0]
+        let n = foreign.sectorCount
+        foreign.setGPTEntry(0, type: GPTForgery.basicDataType, first: 34, last: n / 2)
+        foreign.setGPTEntry(2, type: GPTForgery.basicDataType, first: n / 2 + 1, last: n - 40)
+        foreign.setGPTEntry(3, type: GPTForgery.basicDataType, first: 0, last: .max)
 
-    init?(path: String) {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        let end = lseek(fd, 0, SEEK_END)
-        guard end > 0 else { close(fd); return nil }
-        name = path
-        byteCount = UInt64(end)
-    }
-
-    deinit { close(fd) }
-
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-        guard n == count else { throw LDMError(.io, device: name, location: "byte \(offset)", "short read") }
-        return buffer
+        func home(sequence: UInt64, stranger: Bool, takeover: Bool) -> ImageSpec {
+            var disks = (1...2).map { ImageSpec.Disk(name: "D\($0)", sizeBytes: 16 * MiB, recordRevision: 4) }
+            if stranger { disks.append(ImageSpec.Disk(name: "X", sizeBytes: 16 * MiB, recordRevision: 4)) }
+            let volumes: [ImageSpec.Volume] = takeover
+                ? [.init(name: "Take", kind: .simple, sizeBytes: 14 * MiB, disks: ["D1"])]
+                : [.init(name: "A", kind: .simple, sizeBytes: 4 * MiB, disks: ["D1"]),
+                   .init(name: "B", kind: .mirrored, sizeBytes: 4 * MiB, disks: ["D1", "D2"])]
+            return ImageSpec(groups: [.init(name: "Home", recordRevision: 4, privheadMinor: 12, sequence: sequence,
+                                            disks: disks, volumes: volumes)])
+        }
+        let real = try ImageWriter.write(home(sequence: 0x400, stranger: false, takeover: false))
+        let stranger = try ImageWriter.write(home(sequence: 0x999, stranger: true, takeover: true))[2]
+        var unlisted = try ImageWriter.write(home(sequence: 0x999, stranger: false, takeover: true))[0]
+        for p in unlisted.layout.database.privheads {
+            unlisted.patch(at: p + 0x30, bytes: Array("5a5a5a5a-0000-4000-8000-00000000000f".utf8))
+        }
+        func named(_ guid: String) -> [DiskImage] {
+            (try? ImageWriter.write(ImageSpec(groups: [.init(
+                name: "Same", guid: guid, disks: [.init(name: "D", sizeBytes: 8 * MiB)],
+                volumes: [.init(name: "V", kind: .simple, sizeBytes: 2 * MiB, disks: ["D"])])]))) ?? []
+        }
+        return [("foreign-gpt", [gpt[0], foreign, gpt[1]]),
+                ("stranger-listed", real + [stranger]),
+                ("stranger-unlisted", real + [unlisted]),
+                ("stranger-alone", [real[0], stranger]),
+                ("same-disk-twice", real + [real[0]]),
+                ("same-name", named("aaaaaaaa-0000-4000-8000-000000000001") + named("bbbbbbbb-0000-4000-8000-000000000002"))]
     }
 }

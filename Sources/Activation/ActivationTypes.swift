@@ -15,8 +15,8 @@ public struct ActivationOptions: Sendable, Equatable {
 }
 
 /// One step on one device-mapper device, done or (dry run) to be done.
-public struct PlannedStep: Sendable, Codable, Equatable, CustomStringConvertible {
-    public enum Action: String, Sendable, Codable {
+public struct PlannedStep: Sendable, Equatable, CustomStringConvertible {
+    public enum Action: String, Sendable {
         case create
         /// Already in the kernel with this UUID and table; used as it is.
         case keep
@@ -55,8 +55,8 @@ public struct PlannedStep: Sendable, Codable, Equatable, CustomStringConvertible
 
 /// Why a volume was not (de)activated. Carries the device and the step,
 /// and the kernel's own words where it gave any.
-public struct ActivationError: Error, Sendable, Codable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Codable {
+public struct ActivationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
         /// The stack itself is unusable (bad name, UUID, table shape).
         case invalidStack = "invalid-stack"
         /// A device of the stack exists with another UUID or table.
@@ -105,8 +105,13 @@ public struct ActivationError: Error, Sendable, Codable, Equatable, CustomString
     }
 
     public var description: String {
-        var text = "\(volume): "
-        if let step, let device { text += "\(step) of \(device)" } else if let device { text += device }
+        "\(volume): \(detail)"
+    }
+
+    /// The description without the volume, for callers that name it first.
+    public var detail: String {
+        var text = ""
+        if let step, let device { text += "\(step) of \(device)" } else if let device { text += device } else if let step { text += step }
         if let targetIndex, let targetType { text += " (target \(targetIndex), \(targetType))" }
         text += (step != nil || device != nil ? ": " : "") + reason
         if !rollback.isEmpty { text += " [rollback: " + rollback.joined(separator: "; ") + "]" }
@@ -115,8 +120,8 @@ public struct ActivationError: Error, Sendable, Codable, Equatable, CustomString
 }
 
 /// What `activate` did for one volume.
-public struct VolumeActivation: Sendable, Codable, Equatable {
-    public enum State: String, Sendable, Codable {
+public struct VolumeActivation: Sendable, Equatable {
+    public enum State: String, Sendable {
         case activated
         /// The top device already runs this stack's table; nothing done.
         case alreadyActive = "already-active"
@@ -139,8 +144,8 @@ public struct VolumeActivation: Sendable, Codable, Equatable {
 }
 
 /// What `deactivate` did for one volume.
-public struct VolumeDeactivation: Sendable, Codable, Equatable {
-    public enum State: String, Sendable, Codable {
+public struct VolumeDeactivation: Sendable, Equatable {
+    public enum State: String, Sendable {
         case removed
         /// None of its devices is in the kernel.
         case notActive = "not-active"
@@ -163,7 +168,7 @@ public struct VolumeDeactivation: Sendable, Codable, Equatable {
 // MARK: Status
 
 /// The overall state of an active volume, from its targets' status.
-public enum VolumeHealth: String, Sendable, Codable {
+public enum VolumeHealth: String, Sendable {
     case ok
     /// A member is dead or failed, or a missing part is mapped to `error`.
     case degraded
@@ -173,7 +178,7 @@ public enum VolumeHealth: String, Sendable, Codable {
     case suspended
 }
 
-public struct ActiveTarget: Sendable, Codable, Equatable {
+public struct ActiveTarget: Sendable, Equatable {
     public var start: UInt64
     public var length: UInt64
     public var type: String
@@ -185,7 +190,7 @@ public struct ActiveTarget: Sendable, Codable, Equatable {
     public var health: DMRedundancyHealth?
 }
 
-public struct ActiveDevice: Sendable, Codable, Equatable {
+public struct ActiveDevice: Sendable, Equatable {
     public var name: String
     public var uuid: String
     /// major:minor
@@ -204,7 +209,7 @@ public struct ActiveDevice: Sendable, Codable, Equatable {
 
 /// An LDM volume as the kernel has it: its devices, helpers first and the
 /// volume's own device last (the order they are created in).
-public struct ActiveVolume: Sendable, Codable, Equatable {
+public struct ActiveVolume: Sendable, Equatable {
     public var devices: [ActiveDevice]
     public var health: VolumeHealth
 

@@ -10,7 +10,6 @@ import Glibc
 /// and removes mappings, sends no target messages and opens no disk.
 public struct Activator: Sendable {
     /// UUID prefix of every device this tool creates; nothing else is touched.
-    public static let uuidPrefix = "LDM-"
     public static let defaultLockPath = "/run/ldmctl.lock"
 
     public var deviceMapper: any DeviceMapperControl
@@ -19,6 +18,8 @@ public struct Activator: Sendable {
     /// How often to look again before calling a device busy, so a moment's
     /// open by udev's probe does not count.
     public var busyRechecks: Int
+    /// Seconds to wait for another run's lock before failing.
+    public var lockTimeout: Double = 120
     public var busyRecheckDelayMilliseconds: Int
 
     public init(deviceMapper: any DeviceMapperControl = DeviceMapper(),
@@ -38,7 +39,20 @@ public struct Activator: Sendable {
     public func activate(stacks: [VolumeStack], options: ActivationOptions = ActivationOptions()) -> [VolumeActivation] {
         withLock(skip: options.dryRun, stacks: stacks,
                  failed: { stack, error in activation(stack, .failed, error: error) }) {
-            stacks.map { activateOne($0, options: options) }
+            // One udev transaction for the whole run: every device joins one
+            // cookie, and udev is waited for once, at the end.
+            let transaction = UdevTransaction()
+            var results = stacks.map { activateOne($0, options: options, transaction: transaction) }
+            do throws(DeviceMapperError) { try deviceMapper.finish(transaction) } catch {
+                // udev did not confirm in time: as when one device's wait
+                // times out, what this run created goes again.
+                for (i, stack) in stacks.enumerated() where results[i].state == .activated {
+                    var failure = Self.kernelError(error, volume: Self.volumeLabel(stack))
+                    failure.rollback = rollBack(results[i].created)
+                    results[i] = activation(stack, .failed, steps: results[i].steps, error: failure)
+                }
+            }
+            return results
         }
     }
 
@@ -49,7 +63,8 @@ public struct Activator: Sendable {
                          steps: steps, error: error, notes: stack.notes)
     }
 
-    private func activateOne(_ stack: VolumeStack, options: ActivationOptions) -> VolumeActivation {
+    private func activateOne(_ stack: VolumeStack, options: ActivationOptions,
+                             transaction: UdevTransaction) -> VolumeActivation {
         let volume = Self.volumeLabel(stack)
         if let problem = validate(stack) {
             return activation(stack, .failed, error: problem)
@@ -59,8 +74,15 @@ public struct Activator: Sendable {
         // What of the stack is already there, and does it match?
         var steps: [PlannedStep] = []
         var liveDevices: [DMDeviceInfo]
+        var notes = stack.notes
         do throws(DeviceMapperError) { liveDevices = try dm.list() } catch {
-            return activation(stack, .failed, error: Self.kernelError(error, volume: volume))
+            // A dry run changes nothing, so it does not need device-mapper:
+            // without it nothing can be live, and every device would be new.
+            guard options.dryRun else {
+                return activation(stack, .failed, error: Self.kernelError(error, volume: volume))
+            }
+            liveDevices = []
+            notes.append("device-mapper is not usable here (\(error)); planned as if no device existed")
         }
         for device in stack.devices {
             let planned = PlannedStep(action: .create, device: device.name, uuid: device.uuid,
@@ -84,14 +106,19 @@ public struct Activator: Sendable {
             return activation(stack, .alreadyActive, steps: steps)
         }
         if options.dryRun {
-            return activation(stack, .planned, steps: steps)
+            var planned = activation(stack, .planned, steps: steps)
+            planned.notes = notes
+            return planned
         }
 
         // Create in order; on any failure remove what this run created.
         var created: [String] = []
         for (device, step) in zip(stack.devices, steps) where step.action == .create {
+            // Only the volume itself (the top device) is for udev's rules,
+            // blkid and the desktop; helpers under it are private.
+            let visibility: UdevVisibility = device.name == stack.devices.last?.name ? .visible : .private
             do throws(DeviceMapperError) {
-                try dm.create(device, readOnly: options.readOnly)
+                try dm.create(device, readOnly: options.readOnly, visibility: visibility, transaction: transaction)
                 created.append(device.name)
             } catch {
                 var failure = Self.kernelError(error, volume: volume, device: device)
@@ -152,8 +179,8 @@ public struct Activator: Sendable {
             func invalid(_ reason: String) -> ActivationError {
                 ActivationError(kind: .invalidStack, volume: volume, device: device.name, reason: reason)
             }
-            guard device.uuid.hasPrefix(Self.uuidPrefix) else {
-                return invalid("UUID '\(device.uuid)' does not start with \(Self.uuidPrefix)")
+            guard device.uuid.hasPrefix(DeviceNames.uuidPrefix) else {
+                return invalid("UUID '\(device.uuid)' does not start with \(DeviceNames.uuidPrefix)")
             }
             guard names.insert(device.name).inserted else { return invalid("device listed twice") }
             do throws(DeviceMapperError) {
@@ -161,7 +188,7 @@ public struct Activator: Sendable {
                 try DMNames.validateUUID(device.uuid)
                 try DMNames.validateTable(device)
             } catch {
-                return invalid(error.description)
+                return invalid(error.reason)
             }
         }
         return nil
@@ -214,7 +241,7 @@ public struct Activator: Sendable {
                 return result(.failed, error: Self.kernelError(error, volume: volume))
             }
             guard let info else { continue }
-            guard info.uuid == uuid, uuid.hasPrefix(Self.uuidPrefix) else {
+            guard info.uuid == uuid, uuid.hasPrefix(DeviceNames.uuidPrefix) else {
                 return result(.failed, error: ActivationError(
                     kind: .conflict, volume: volume, device: name,
                     reason: "has UUID '\(info.uuid)', not '\(uuid)'; not removing a device that is not ours"))
@@ -288,7 +315,7 @@ public struct Activator: Sendable {
     /// target the kernel named ("device-mapper: table: 254:3: raid: ...").
     static func kernelError(_ error: DeviceMapperError, volume: String, device: DMDevice? = nil) -> ActivationError {
         var result = ActivationError(kind: .kernel, volume: volume, device: error.device ?? device?.name,
-                                     step: error.step.description, reason: error.description)
+                                     step: error.step.description, reason: error.reason)
         switch error {
         case .failed(let failure):
             result.errno = failure.errno
@@ -331,12 +358,30 @@ public struct Activator: Sendable {
             return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
         }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
+        // Bounded: a holder waits for udev, which may itself be stuck; a
+        // caller that gives up says so instead of hanging its unit or worker.
+        let deadline = Self.now() + lockTimeout
+        var pause: UInt32 = 1000
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
-            let reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
+            let reason: String
+            if errno == EWOULDBLOCK {
+                if Self.now() < deadline { usleep(pause); pause = min(pause * 2, 100_000); continue }
+                reason = "gave up waiting for \(lockPath) after \(Int(lockTimeout)) s: another ldmctl holds it"
+            } else {
+                reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
+            }
             return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
         }
         return body()
+    }
+}
+
+extension Activator {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -12,7 +12,7 @@ extension Activator {
             throw Self.kernelError(error, volume: "status")
         }
         var devices: [DeviceNumber: ActiveDevice] = [:]
-        for info in all where info.uuid.hasPrefix(Self.uuidPrefix) {
+        for info in all where info.uuid.hasPrefix(DeviceNames.uuidPrefix) {
             do throws(DeviceMapperError) {
                 devices[info.number] = try describe(info)
             } catch {

@@ -11,7 +11,8 @@ public struct DiskScanner {
         /// Devices that were asked for and could not be read. For a system
         /// scan, devices without LDM metadata are not errors.
         public var errors: [String]
-        public var bytesRead: Int
+        /// Paths left out because they name a disk already read.
+        public var notes: [String]
     }
 
     public var imageSectorSize: Int
@@ -19,13 +20,11 @@ public struct DiskScanner {
 
     public func scan(_ paths: [String]) -> Result {
         let explicit = !paths.isEmpty
-        var result = Result(members: [], errors: [], bytesRead: 0)
-        for path in explicit ? paths : SystemDisks.wholeDisks() {
+        let opened = open(paths.map(DevicePath.init))
+        var result = Result(members: [], errors: opened.errors, notes: opened.notes)
+        for source in opened.sources {
             do {
-                let source = try FileSectorSource(path: path, imageSectorSize: imageSectorSize)
-                let metadata = try DiskMetadata.read(from: source)
-                result.bytesRead += metadata.bytesRead
-                result.members.append(metadata)
+                result.members.append(try DiskMetadata.read(from: source))
             } catch let error as LDMError {
                 if explicit || error.kind != .notLDM { result.errors.append(error.description) }
             } catch {
@@ -33,6 +32,34 @@ public struct DiskScanner {
             }
         }
         return result
+    }
+
+    /// Opens the devices named (every suitable block device when none is):
+    /// read-only, each path kept exactly as given. A device that cannot be
+    /// opened is an error only when it was named.
+    /// The same disk named twice (the same path, a symlink, `a//b`, a hard
+    /// link) is opened once, with a note: it is one disk, not a clone of
+    /// itself.
+    public func open(_ paths: [DevicePath]) -> (sources: [FileSectorSource], errors: [String], notes: [String]) {
+        let explicit = !paths.isEmpty
+        var sources: [FileSectorSource] = []
+        var errors: [String] = []
+        var notes: [String] = []
+        var seen: [DiskIdentity: DevicePath] = [:]
+        for path in explicit ? paths : SystemDisks.wholeDisks().map(DevicePath.init) {
+            do {
+                let source = try FileSectorSource(path: path, imageSectorSize: imageSectorSize)
+                if let first = seen[source.identity] {
+                    notes.append("\(path.display) is the same disk as \(first.display); read once")
+                    continue
+                }
+                seen[source.identity] = path
+                sources.append(source)
+            } catch {
+                if explicit { errors.append("\(error)") }
+            }
+        }
+        return (sources, errors, notes)
     }
 }
 

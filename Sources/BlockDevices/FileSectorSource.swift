@@ -2,36 +2,51 @@
 import Glibc
 #endif
 import LDM
+import DMTypes
 
 /// A block device or image file opened read-only. Reads go through `pread`,
 /// so nothing but the requested sectors is touched.
 public final class FileSectorSource: SectorSource, @unchecked Sendable {
-    public let name: String
+    /// The path exactly as given.
+    public let path: DevicePath
     public let sectorSize: Int
     public let byteCount: UInt64
-    public let isBlockDevice: Bool
+    /// The block device's number; nil for an image file.
+    public let deviceNumber: DeviceNumber?
+    /// Which disk this is, whatever the path: two paths with the same
+    /// identity are one disk.
+    public let identity: DiskIdentity
     private let fd: Int32
 
+    public var name: String { String(decoding: path.bytes, as: UTF8.self) }
+
     public enum OpenError: Error, CustomStringConvertible {
-        case open(path: String, errno: Int32)
-        case stat(path: String, errno: Int32)
-        case notADisk(path: String)
+        case open(path: DevicePath, errno: Int32)
+        case stat(path: DevicePath, errno: Int32)
+        case notADisk(path: DevicePath)
 
         public var description: String {
             switch self {
-            case .open(let p, let e): "\(LDMName(p).display): cannot open: \(String(cString: strerror(e)))"
-            case .stat(let p, let e): "\(LDMName(p).display): cannot stat: \(String(cString: strerror(e)))"
-            case .notADisk(let p): "\(LDMName(p).display): not a block device or regular file"
+            case .open(let p, let e): "\(p): cannot open: \(String(cString: strerror(e)))"
+            case .stat(let p, let e): "\(p): cannot stat: \(String(cString: strerror(e)))"
+            case .notADisk(let p): "\(p): not a block device or regular file"
             }
         }
     }
 
+    public convenience init(path: String, imageSectorSize: Int = 512) throws {
+        try self.init(path: DevicePath(path), imageSectorSize: imageSectorSize)
+    }
+
     /// Opens `path`. For image files the sector size cannot be asked of the
     /// kernel, so it is `imageSectorSize` (512 unless the user says 4096).
-    public init(path: String, imageSectorSize: Int = 512) throws {
+    public init(path: DevicePath, imageSectorSize: Int = 512) throws {
         // O_CLOEXEC: a helper started from udev must not leak disk fds.
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw OpenError.open(path: path, errno: errno) }
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+        // writer forever; what was opened is checked with fstat (not a
+        // stat before the open, which a rename could outrun).
+        let fd = path.withCString { $0.map { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } ?? -1 }
+        guard fd >= 0 else { throw OpenError.open(path: path, errno: path.bytes.contains(0) ? ENOENT : errno) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
@@ -39,7 +54,12 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
             throw OpenError.stat(path: path, errno: e)
         }
         let mode = st.st_mode & S_IFMT
-        self.name = path
+        if mode == S_IFBLK || mode == S_IFREG {
+            // Disks and files read the same either way; drop the flag so
+            // no read can ever return EAGAIN.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        }
+        self.path = path
         self.fd = fd
         if mode == S_IFBLK {
             var size: UInt64 = 0
@@ -49,11 +69,13 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
             if ioctl(fd, 0x1268, &ssz) != 0 { ssz = 512 }
             self.byteCount = size
             self.sectorSize = Int(ssz)
-            self.isBlockDevice = true
+            self.deviceNumber = DeviceNumber(encoded: UInt64(st.st_rdev))
+            self.identity = .blockDevice(UInt64(st.st_rdev))
         } else if mode == S_IFREG {
             self.byteCount = UInt64(st.st_size)
             self.sectorSize = imageSectorSize
-            self.isBlockDevice = false
+            self.deviceNumber = nil
+            self.identity = .file(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         } else {
             close(fd)
             throw OpenError.notADisk(path: path)
@@ -71,13 +93,20 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw LDMError(.io, device: LDMName(name).display, location: "byte \(offset)", "read failed: \(String(cString: strerror(errno)))")
+                throw LDMError(.io, device: path.display, location: "byte \(offset)", "read failed: \(String(cString: strerror(errno)))")
             }
             if n == 0 {
-                throw LDMError(.io, device: LDMName(name).display, location: "byte \(offset)", "short read: device ends early")
+                throw LDMError(.io, device: path.display, location: "byte \(offset)", "short read: device ends early")
             }
             done += n
         }
         return buffer
     }
+}
+
+/// One block device (by device number) or one file (by file system and
+/// inode), however it was named: a symlink, `a//b`, a hard link.
+public enum DiskIdentity: Hashable, Sendable {
+    case blockDevice(UInt64)
+    case file(device: UInt64, inode: UInt64)
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DMTypes
 import Udev
 
 extension SystemDisks {
@@ -20,7 +21,7 @@ extension SystemDisks {
         guard let devices = Udev.blockDevices() else { return nil }
         return devices.filter { d in
             d.devtype == "disk" && d.ready && d.size > 0 && !excludedName(d.sysname)
-                && !(d.properties["DM_UUID"]?.hasPrefix("LDM-") ?? false)
+                && !(d.properties["DM_UUID"]?.hasPrefix(DMNameRules.ldmUUIDPrefix) ?? false)
         }.map { $0.devnode ?? "/dev/\($0.sysname)" }.sorted()
     }
 

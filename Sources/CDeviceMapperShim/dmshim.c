@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <libdevmapper.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/dm-ioctl.h>
 
 /* libdevmapper ORs these into `level`; the rest is a syslog-style level
  * (3 error, 4 warning, 7 debug). */
@@ -76,4 +80,28 @@ size_t dmshim_log_copy(char *buf, size_t size)
 int dmshim_log_last_errno(void)
 {
     return captured_errno;
+}
+
+int dmshim_deferred_remove(const char *name)
+{
+    struct dm_ioctl io;
+    if (strlen(name) >= sizeof(io.name))
+        return -ENAMETOOLONG;
+    memset(&io, 0, sizeof(io));
+    io.version[0] = DM_VERSION_MAJOR;
+    io.version[1] = 0;
+    io.version[2] = 0;
+    io.data_size = sizeof(io);
+    io.flags = DM_DEFERRED_REMOVE;
+    memcpy(io.name, name, strlen(name) + 1);
+    int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = ioctl(fd, DM_DEV_REMOVE, &io);
+    int saved = errno;
+    close(fd);
+    if (r < 0)
+        return -saved;
+    /* The kernel leaves the flag set when it only marked the device. */
+    return (io.flags & DM_DEFERRED_REMOVE) ? 1 : 0;
 }

@@ -1,37 +1,50 @@
 import LDM
 
-/// Where an extent of a disk is reached: a block device and an offset on
-/// it, both in 512-byte units. The default goes through the whole disk; a
-/// resolver that knows the system's partitions can go through a partition
-/// instead, so that a disk with another partition in use still maps.
-public protocol ExtentResolver {
-    /// `start` and `length` are 512-byte sectors from the start of the disk.
-    func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64)
-}
-
-public struct WholeDiskResolver: ExtentResolver {
-    public init() {}
-    public func resolve(disk: Disk, location: DiskLocation, start: UInt64, length: UInt64) -> (path: String, offset: UInt64) {
-        (location.device, start)
-    }
-}
-
 public struct PlanError: Error, Equatable, Sendable, CustomStringConvertible {
     public var group: String
     public var volume: String
     public var problem: String
     public var description: String { "volume \(volume) of disk group \(group): \(problem)" }
+
+    public init(group: String, volume: String, problem: String) {
+        self.group = group
+        self.volume = volume
+        self.problem = problem
+    }
 }
 
 /// Turns a volume into the device-mapper devices that present it. Pure:
-/// no I/O, the same input always gives the same tables.
+/// no I/O, the same input always gives the same tables. What the kernel
+/// knows of each disk (its number, its partitions) is read once before
+/// planning and passed in as `devices`.
 public struct TablePlanner {
-    public var resolver: any ExtentResolver
+    /// The kernel's view of each present disk, by its path. A disk not in
+    /// it is an image file (or a test's disk): named by path, no partitions.
+    public var devices: [DevicePath: DiskDevice]
+    /// Map through whole disks even where a kernel partition covers an
+    /// extent (`--whole-disk`). Otherwise an extent goes through the
+    /// smallest partition that holds it: when another partition of the disk
+    /// is mounted, the whole disk cannot be claimed by device-mapper, but
+    /// an unused partition can.
+    public var wholeDisk: Bool
     /// Windows' RAID-5 parity placement in device-mapper's terms.
     public static let raid5Layout = "raid5_ls"
 
-    public init(resolver: any ExtentResolver = WholeDiskResolver()) {
-        self.resolver = resolver
+    public init(devices: [DevicePath: DiskDevice] = [:], wholeDisk: Bool = false) {
+        self.devices = devices
+        self.wholeDisk = wholeDisk
+    }
+
+    /// Where an extent of a disk is reached: a member and an offset on it,
+    /// in 512-byte units.
+    func reach(_ path: DevicePath, start: UInt64, length: UInt64) -> (TableMember, UInt64) {
+        let device = devices[path]
+        if !wholeDisk, let p = device?.partition(covering: start, length: length) {
+            let partitionPath = "/dev/\(p.name)"
+            return (TableMember(number: p.number, tablePath: partitionPath, display: partitionPath), start - p.start)
+        }
+        let tablePath = path.isTableSafe ? path.string : nil
+        return (TableMember(number: device?.number, tablePath: tablePath, display: path.display), start)
     }
 
     /// The stack for one volume. Degraded volumes get their missing members
@@ -62,21 +75,23 @@ public struct TablePlanner {
             var position: UInt64 = 0
             for p in partitions where position < limit {
                 let length = min(p.size * scale, limit - position)
-                let (path, offset) = try reach(p, length)
-                targets.append(DMTarget(start: position, length: length, type: "linear", params: "\(path) \(offset)"))
+                let (member, offset) = try reach(p, length)
+                targets.append(DMTarget(start: position, length: length, type: "linear",
+                                        arguments: [.member(member), .word("\(offset)")]))
                 position += length
             }
             return targets
         }
 
-        func reach(_ p: Partition, _ length: UInt64) throws -> (String, UInt64) {
-            guard let disk = group.disk(id: p.diskID), let loc = disk.location else {
+        func reach(_ p: Partition, _ length: UInt64) throws -> (TableMember, UInt64) {
+            guard let loc = group.disk(id: p.diskID)?.location else {
                 throw fail("partition \(p.name.display) is on a missing disk")
             }
             let start = (loc.dataStart + p.start) * scale
-            let (path, offset) = resolver.resolve(disk: disk, location: loc, start: start, length: length)
-            notes.append("\(p.name.display): \(LDMName(path).display) at sector \(offset), \(length) sectors")
-            return (path, offset)
+            let (member, offset) = self.reach(loc.device, start: start, length: length)
+            let number = member.number.map { " (device \($0))" } ?? ""
+            notes.append("\(p.name.display): \(member.display) at sector \(offset), \(length) sectors\(number)")
+            return (member, offset)
         }
 
         var devices: [DMDevice] = []
@@ -92,12 +107,12 @@ public struct TablePlanner {
             guard !o1, !o2, size % stripe == 0 else {
                 throw fail("size \(size) is not a whole number of stripes (\(columns) x \(chunk) sectors)")
             }
-            var params = "\(columns) \(chunk)"
+            var arguments: [TableArgument] = [.word("\(columns)"), .word("\(chunk)")]
             for p in parts {
-                let (path, offset) = try reach(p, size / columns)
-                params += " \(path) \(offset)"
+                let (member, offset) = try reach(p, size / columns)
+                arguments += [.member(member), .word("\(offset)")]
             }
-            devices = [DMDevice(name: name, uuid: uuid, targets: [DMTarget(start: 0, length: size, type: "striped", params: params)])]
+            devices = [DMDevice(name: name, uuid: uuid, targets: [DMTarget(start: 0, length: size, type: "striped", arguments: arguments)])]
         case .mirrored, .raid5:
             // dm-raid takes whole devices, so each member gets a linear helper.
             let members: [[Partition]] = volume.type == .mirrored
@@ -143,7 +158,8 @@ public struct TablePlanner {
                 throw fail("internal: unsafe device name \(LDMName(d.name).display)")
             }
         }
-        return VolumeStack(groupName: group.name.display, volumeName: volume.name.display, devices: devices, notes: notes)
+        return VolumeStack(groupName: group.name.display, volumeName: volume.name.display, devices: devices, notes: notes,
+                           degraded: volume.state == .degraded)
     }
 
     func missingText(_ group: DiskGroup, _ missing: [Partition]) -> String {

@@ -1,6 +1,6 @@
 import CDeviceMapper
 import CDeviceMapperShim
-import DMTable
+import DMTypes
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,10 +53,10 @@ struct DMTask: ~Copyable {
     /// Runs an ioctl that makes udev events (resume, remove) and waits until
     /// udev has processed them, or, without udev, until libdevmapper has
     /// made or removed the /dev/mapper node itself.
-    func runWaitingForUdev(_ kernelLog: borrowing KernelLogCursor, timeoutSeconds: Int) throws(DeviceMapperError) {
+    func runWaitingForUdev(_ kernelLog: borrowing KernelLogCursor, timeoutSeconds: Int, flags: UInt16 = 0) throws(DeviceMapperError) {
         var cookie: UInt32 = 0
         dmshim_log_reset()
-        guard dm_task_set_cookie(handle, &cookie, 0) != 0 else {
+        guard dm_task_set_cookie(handle, &cookie, flags) != 0 else {
             throw .library(step: step, device: device, messages: capturedLibraryMessages())
         }
         let ran = dm_task_run(handle) != 0
@@ -70,7 +70,32 @@ struct DMTask: ~Copyable {
         }
     }
 
-    private static func waitForUdev(cookie: UInt32, timeoutSeconds: Int) -> Bool {
+    /// Runs the ioctl on the transaction's cookie (made by the first
+    /// device), with this device's udev flags; nobody waits yet.
+    func runJoining(_ transaction: UdevTransaction, flags: UInt16, _ kernelLog: borrowing KernelLogCursor) throws(DeviceMapperError) {
+        dmshim_log_reset()
+        var cookie = transaction.cookie
+        guard dm_task_set_cookie(handle, &cookie, flags) != 0 else {
+            throw .library(step: step, device: device, messages: capturedLibraryMessages())
+        }
+        // The first device makes the cookie (a semaphore); the others join it.
+        if transaction.cookie == 0 { transaction.cookie = cookie }
+        // A failed ioctl has been completed by libdevmapper already.
+        guard dm_task_run(handle) != 0 else { throw failure(kernelLog) }
+        transaction.pending += 1
+    }
+
+    /// Waits for the transaction's events; on timeout releases what is
+    /// still pending so no semaphore is left behind.
+    static func waitForUdev(_ transaction: UdevTransaction, timeoutSeconds: Int) -> Bool {
+        guard transaction.cookie != 0 else {
+            _ = dm_udev_wait(0)   // no udev: libdevmapper makes the nodes now
+            return true
+        }
+        return waitForUdev(cookie: transaction.cookie, timeoutSeconds: timeoutSeconds, pending: max(1, transaction.pending))
+    }
+
+    private static func waitForUdev(cookie: UInt32, timeoutSeconds: Int, pending: Int = 1) -> Bool {
         // Cookie 0: no udev synchronisation; this runs the library's own
         // pending node operations.
         guard cookie != 0 else {
@@ -86,7 +111,11 @@ struct DMTask: ~Copyable {
             if waited >= deadline {
                 // Release the semaphore ourselves so nothing is left behind;
                 // the wait then also runs libdevmapper's node fallback.
-                _ = dm_udev_complete(cookie)
+                for _ in 0..<pending {
+                    var done: Int32 = 0
+                    if dm_udev_wait_immediate(cookie, &done) == 0 || done != 0 { return false }
+                    _ = dm_udev_complete(cookie)
+                }
                 _ = dm_udev_wait(cookie)
                 return false
             }
@@ -115,9 +144,7 @@ struct DMTask: ~Copyable {
             name: liveName.isEmpty ? name : liveName, uuid: uuid,
             number: DeviceNumber(major: info.major, minor: info.minor),
             openCount: Int(info.open_count), readOnly: info.read_only != 0,
-            suspended: info.suspended != 0, hasLiveTable: info.live_table != 0,
-            hasInactiveTable: info.inactive_table != 0, targetCount: Int(info.target_count),
-            eventNumber: info.event_nr)
+            suspended: info.suspended != 0, hasLiveTable: info.live_table != 0)
     }
 
     /// DM_DEVICE_TABLE / DM_DEVICE_STATUS lines.
@@ -166,6 +193,8 @@ struct DMTask: ~Copyable {
 }
 
 func capturedLibraryMessages() -> [String] {
+    // A library that could not be loaded logs nothing: dlerror() says why.
+    if let why = dmshim_load_error() { return [String(cString: why)] }
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = buffer.withUnsafeMutableBufferPointer { dmshim_log_copy($0.baseAddress, $0.count) }
     guard n > 0 else { return [] }

@@ -1,6 +1,6 @@
 import CDeviceMapper
 import CDeviceMapperShim
-import DMTable
+import DMTypes
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -43,14 +43,14 @@ public struct DeviceMapper: DeviceMapperControl {
         self.libraryLogLevel = libraryLogLevel
     }
 
-    /// Whether calls will wait for udev (evaluated the way each call does).
-    public var waitsForUdev: Bool {
-        withLibrary { dm_udev_get_sync_support() != 0 }
-    }
-
     // MARK: Changing the kernel
 
     public func create(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
+        try create(device, readOnly: readOnly, visibility: .visible, transaction: nil)
+    }
+
+    public func create(_ device: DMDevice, readOnly: Bool, visibility: UdevVisibility,
+                       transaction: UdevTransaction?) throws(DeviceMapperError) {
         try DMNames.validateName(device.name)
         try DMNames.validateUUID(device.uuid)
         try DMNames.validateTable(device)
@@ -64,22 +64,42 @@ public struct DeviceMapper: DeviceMapperControl {
                 try task.setUUID(device.uuid)
                 if readOnly { try task.setReadOnly() }
                 try task.run(kernelLog)
+                if let transaction, let info = task.info(name: device.name) {
+                    transaction.created["/dev/mapper/\(device.name)"] = info.number
+                }
             }
             // ... then the table, then make it live. Undo the name on failure.
             do throws(DeviceMapperError) {
                 let load = try DMTask(DM_DEVICE_RELOAD, step: .load, device: device.name)
                 try load.setName(device.name)
                 if readOnly { try load.setReadOnly() }
-                try load.addTargets(device.targets)
+                var targets = device.targets
+                if let transaction {
+                    for i in targets.indices { targets[i].params = transaction.resolve(targets[i].params) }
+                }
+                try load.addTargets(targets)
                 try load.run(kernelLog)
 
                 let resume = try DMTask(DM_DEVICE_RESUME, step: .resume, device: device.name)
                 try resume.setName(device.name)
-                try resume.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds)
+                if let transaction {
+                    try resume.runJoining(transaction, flags: visibility.cookieFlags, kernelLog)
+                } else {
+                    try resume.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds, flags: visibility.cookieFlags)
+                }
             } catch {
+                if let transaction { transaction.created["/dev/mapper/\(device.name)"] = nil }
                 try? removeLocked(name: device.name, attempts: removeAttempts)
                 throw error
             }
+        }
+    }
+
+    public func finish(_ transaction: UdevTransaction) throws(DeviceMapperError) {
+        let confirmed = withLibrary { DMTask.waitForUdev(transaction, timeoutSeconds: udevTimeoutSeconds) }
+        if !confirmed {
+            throw .udevTimeout(device: transaction.created.keys.sorted().joined(separator: " "), step: .resume,
+                               seconds: udevTimeoutSeconds)
         }
     }
 
@@ -105,6 +125,19 @@ public struct DeviceMapper: DeviceMapperControl {
         try withLibraryThrowing { () throws(DeviceMapperError) in
             try removeLocked(name: name, attempts: removeAttempts)
         }
+    }
+
+    /// Removes the device now if nothing has it open, else marks it for
+    /// removal when its last user closes it (DM_DEFERRED_REMOVE). True if
+    /// the removal was deferred.
+    public func removeDeferred(name: String) throws(DeviceMapperError) -> Bool {
+        try DMNames.validateName(name)
+        let r = withLibrary { dmshim_deferred_remove(name) }
+        if r < 0 {
+            if -r == ENXIO { throw .notFound(device: name, step: .remove) }
+            throw .failed(DMFailure(step: .remove, device: name, errno: -r))
+        }
+        return r == 1
     }
 
     private func removeLocked(name: String, attempts: Int) throws(DeviceMapperError) {

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// The operation a device-mapper call was doing when it failed.
-public enum DMStep: String, Sendable, Codable, CustomStringConvertible {
+public enum DMStep: String, Sendable, CustomStringConvertible {
     case validate
     case create          // DM_DEVICE_CREATE without table: the name and UUID
     case load            // DM_DEVICE_RELOAD: the table into the inactive slot
@@ -20,6 +20,7 @@ public enum DMStep: String, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .load: "load table"
+        case .list: "list devices"
         case .udevWait: "udev wait"
         default: rawValue
         }
@@ -27,7 +28,7 @@ public enum DMStep: String, Sendable, Codable, CustomStringConvertible {
 }
 
 /// What the kernel and libdevmapper said about a failed ioctl.
-public struct DMFailure: Sendable, Equatable, Codable {
+public struct DMFailure: Sendable, Equatable {
     public var step: DMStep
     public var device: String?
     /// errno of the ioctl (EBUSY, EINVAL, ENXIO, ...), 0 if unknown.
@@ -113,26 +114,35 @@ public enum DeviceMapperError: Error, Sendable, Equatable, CustomStringConvertib
         return 0
     }
 
-    public var description: String {
+    /// The cause alone, without the step and device (which callers that
+    /// carry them print themselves).
+    public var reason: String {
         switch self {
         case .invalidName(let name, let reason):
             return "refusing device-mapper name '\(name)': \(reason)"
         case .invalidUUID(let uuid, let reason):
             return "refusing device-mapper UUID '\(uuid)': \(reason)"
-        case .invalidTable(let device, let reason):
-            return "refusing table for '\(device)': \(reason)"
-        case .notFound(let device, let step):
-            return "\(step) of '\(device)': no such device-mapper device"
+        case .invalidTable(_, let reason):
+            return "refusing the table: \(reason)"
+        case .notFound:
+            return "no such device-mapper device"
         case .failed(let f):
-            var text = "\(f.step) of '\(f.device ?? "?")' failed: \(f.errnoDescription)"
+            var text = f.errnoDescription
             if let reason = f.kernelReason { text += "; kernel: \(reason)" }
             else if let lib = f.libraryMessages.last { text += "; libdevmapper: \(lib)" }
             return text
-        case .udevTimeout(let device, let step, let seconds):
-            return "\(step) of '\(device)': udev did not finish within \(seconds) s"
-        case .library(let step, let device, let messages):
-            return "\(step) of '\(device ?? "?")': libdevmapper failed"
-                + (messages.last.map { ": \($0)" } ?? "")
+        case .udevTimeout(_, _, let seconds):
+            return "udev did not finish within \(seconds) s"
+        case .library(_, _, let messages):
+            return "libdevmapper: " + (messages.last ?? "failed without a message")
+        }
+    }
+
+    /// `<step> of '<device>': <reason>` (the step alone when no device).
+    public var description: String {
+        switch self {
+        case .invalidName, .invalidUUID: reason
+        default: "\(step)\(device.map { " of '\($0)'" } ?? ""): \(reason)"
         }
     }
 }

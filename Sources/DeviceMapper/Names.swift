@@ -1,27 +1,11 @@
-import DMTable
+import DMTypes
 
 /// Last-line checks on what goes into an ioctl. The planner already
 /// sanitises names; these refuse anything udev would have to mangle or the
 /// kernel would truncate.
 public enum DMNames {
-    /// `DM_NAME_LEN` is 128 including the terminating NUL.
-    public static let maxNameLength = 127
-    /// `DM_UUID_LEN` is 129 including the terminating NUL.
-    public static let maxUUIDLength = 128
-
-    /// udev's and libdevmapper's whitelist for names and UUIDs.
-    public static func isAllowed(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "#"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "_"):
-            return true
-        default:
-            return false
-        }
-    }
+    static var maxNameLength: Int { DMNameRules.maxNameLength }
+    static var maxUUIDLength: Int { DMNameRules.maxUUIDLength }
 
     public static func validateName(_ name: String) throws(DeviceMapperError) {
         if let reason = problem(name, limit: maxNameLength) {
@@ -58,6 +42,11 @@ public enum DMNames {
                   target.type.utf8.allSatisfy({ isTargetTypeByte($0) }) else {
                 throw fail("target \(index) has an invalid type '\(target.type)'")
             }
+            // The kernel takes block devices by number; an image file has none.
+            if let image = target.members.first(where: { $0.number == nil }) {
+                throw fail("target \(index) names \(image.display), which is not a block device: "
+                           + "attach an image with `losetup -f --show -P` and name the loop device")
+            }
             guard !target.params.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 }) else {
                 throw fail("target \(index) parameters contain a line break or NUL")
             }
@@ -79,7 +68,7 @@ public enum DMNames {
         let bytes = text.utf8
         if bytes.isEmpty { return "empty" }
         if bytes.count > limit { return "\(bytes.count) bytes, the kernel allows \(limit)" }
-        if let bad = bytes.first(where: { !isAllowed($0) }) {
+        if let bad = bytes.first(where: { !DMNameRules.isAllowed($0) }) {
             return "character 0x\(String(bad, radix: 16)) outside [A-Za-z0-9#+-.:=@_]"
         }
         return nil

@@ -1,5 +1,5 @@
 /// The state of one leg of a redundant target, from its health character.
-public enum DMMemberState: String, Sendable, Codable, Equatable {
+public enum DMMemberState: String, Sendable, Equatable {
     /// `A`: alive and in sync.
     case alive
     /// `a` (raid): alive but not yet in sync (resync/recovery pending).
@@ -32,7 +32,7 @@ public enum DMMemberState: String, Sendable, Codable, Equatable {
     }
 }
 
-public struct DMMemberHealth: Sendable, Codable, Equatable {
+public struct DMMemberHealth: Sendable, Equatable {
     /// Position in the target's device list.
     public var index: Int
     /// The member device as the table names it (`8:16`), or `-` for a
@@ -48,7 +48,7 @@ public struct DMMemberHealth: Sendable, Codable, Equatable {
 }
 
 /// Health of a `raid` or `mirror` target, parsed from its table and status.
-public struct DMRedundancyHealth: Sendable, Codable, Equatable {
+public struct DMRedundancyHealth: Sendable, Equatable {
     /// `raid1`, `raid5_ls`, ... for dm-raid; `mirror` for dm-mirror.
     public var level: String
     public var members: [DMMemberHealth]

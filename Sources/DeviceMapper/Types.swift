@@ -1,7 +1,7 @@
-import DMTable
+@_exported import DMTypes
 
 /// What DM_DEVICE_INFO says about a device.
-public struct DMDeviceInfo: Sendable, Equatable, Codable {
+public struct DMDeviceInfo: Sendable, Equatable {
     public var name: String
     /// Empty when the device has no UUID.
     public var uuid: String
@@ -11,13 +11,9 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
     public var readOnly: Bool
     public var suspended: Bool
     public var hasLiveTable: Bool
-    public var hasInactiveTable: Bool
-    public var targetCount: Int
-    public var eventNumber: UInt32
 
     public init(name: String, uuid: String, number: DeviceNumber, openCount: Int = 0,
-                readOnly: Bool = false, suspended: Bool = false, hasLiveTable: Bool = true,
-                hasInactiveTable: Bool = false, targetCount: Int = 1, eventNumber: UInt32 = 0) {
+                readOnly: Bool = false, suspended: Bool = false, hasLiveTable: Bool = true) {
         self.name = name
         self.uuid = uuid
         self.number = number
@@ -25,9 +21,6 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
         self.readOnly = readOnly
         self.suspended = suspended
         self.hasLiveTable = hasLiveTable
-        self.hasInactiveTable = hasInactiveTable
-        self.targetCount = targetCount
-        self.eventNumber = eventNumber
     }
 
     /// The kernel's name for the block device, as sysfs `holders` lists it.
@@ -35,7 +28,7 @@ public struct DMDeviceInfo: Sendable, Equatable, Codable {
 }
 
 /// One line of DM_DEVICE_STATUS: the target's range and its status text.
-public struct DMTargetStatus: Sendable, Equatable, Codable {
+public struct DMTargetStatus: Sendable, Equatable {
     public var start: UInt64
     public var length: UInt64
     public var type: String
@@ -49,12 +42,59 @@ public struct DMTargetStatus: Sendable, Equatable, Codable {
     }
 }
 
+/// How udev's rules treat a device we create. A volume is a disk like any
+/// other. Its helper devices (mirror legs, RAID-5 members) hold the same
+/// file system or pieces of it: like lvm2's private layers they get the
+/// device-mapper udev flags that keep blkid, the by-uuid/by-label links,
+/// systemd and udisks away from them; only their /dev/mapper node is made.
+public enum UdevVisibility: Sendable, Equatable {
+    case visible
+    case `private`
+
+    /// DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | DM_UDEV_DISABLE_DISK_RULES_FLAG
+    /// | DM_UDEV_DISABLE_OTHER_RULES_FLAG (libdevmapper.h), as lvm2 sets them.
+    public var cookieFlags: UInt16 {
+        switch self {
+        case .visible: 0
+        case .private: 0x0002 | 0x0004 | 0x0008
+        }
+    }
+}
+
+/// One udev transaction: the devices created with it share one udev
+/// cookie, and `finish` waits once for udev to have processed them all
+/// (instead of one round trip to udev per device). Devices created in it
+/// are referred to by number in later tables, so nothing waits for their
+/// /dev/mapper nodes.
+public final class UdevTransaction {
+    public internal(set) var cookie: UInt32 = 0
+    /// Events still expected on the cookie.
+    public internal(set) var pending = 0
+    /// `/dev/mapper/NAME` -> MAJ:MIN of the devices created in it.
+    public internal(set) var created: [String: DeviceNumber] = [:]
+    public init() {}
+
+    /// Table parameters with this transaction's devices by number.
+    public func resolve(_ params: String) -> String {
+        guard !created.isEmpty else { return params }
+        return params.split(separator: " ", omittingEmptySubsequences: false).map { token in
+            created["\(token)"].map(\.description) ?? String(token)
+        }.joined(separator: " ")
+    }
+}
+
 /// The kernel, as Activation needs it. `DeviceMapper` is the real one; tests
 /// substitute an in-memory kernel.
 public protocol DeviceMapperControl: Sendable {
     /// Creates the device, loads its table and makes it live. On failure
     /// nothing of the device is left behind.
     func create(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
+    /// As `create`, with udev's view of the device chosen and, given a
+    /// transaction, without waiting for udev (see `finish`).
+    func create(_ device: DMDevice, readOnly: Bool, visibility: UdevVisibility,
+                transaction: UdevTransaction?) throws(DeviceMapperError)
+    /// Waits once for udev to process every device of the transaction.
+    func finish(_ transaction: UdevTransaction) throws(DeviceMapperError)
     /// Loads a new table into an existing device and makes it live.
     func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
     /// Removes the device, retrying while something holds it briefly open.
@@ -74,6 +114,14 @@ public protocol DeviceMapperControl: Sendable {
 }
 
 extension DeviceMapperControl {
+    /// Kernels that know no udev flags or cookies (test doubles): a plain create.
+    public func create(_ device: DMDevice, readOnly: Bool, visibility: UdevVisibility,
+                       transaction: UdevTransaction?) throws(DeviceMapperError) {
+        try create(device, readOnly: readOnly)
+    }
+
+    public func finish(_ transaction: UdevTransaction) throws(DeviceMapperError) {}
+
     /// Whether a planned table is what the kernel already runs: same ranges,
     /// types and (canonicalised) parameters.
     public func tableMatches(planned: [DMTarget], live: [DMTarget]) -> Bool {

@@ -54,13 +54,13 @@ public struct Hotplug {
             return
         }
         state.recordRead(number, action: action, bytes: record.bytesRead)
-        try state.locked {
+        let launches: [Launch] = try state.locked {
             let previous = state.loadRecord(number)
             // The same bytes from the same device: nothing changed for the
             // group (loop devices send several change events per attach).
             if let previous, previous.device == record.device, previous.byteCount == record.byteCount,
                previous.extents.elementsEqual(record.extents, by: { $0.offset == $1.offset && $0.bytes == $1.bytes }) {
-                return
+                return []
             }
             try state.saveRecord(record)
             if previous == nil || previous?.groupGUID != record.groupGUID {
@@ -69,8 +69,9 @@ public struct Hotplug {
             if let previous, previous.groupGUID != record.groupGUID {
                 try reconcileAfterLoss(previous.groupGUID, lost: previous)
             }
-            try reconcile(record.groupGUID)
+            return try reconcile(record.groupGUID)
         }
+        launch(launches)
     }
 
     /// One disk's metadata, read once, kept as the bytes read.
@@ -85,19 +86,27 @@ public struct Hotplug {
 
     /// Where this disk's LDM partitions are, in the kernel's 512-byte
     /// sectors, and what each belongs to.
-    static func partitionRoles(_ m: DiskMetadata) -> [KernelPartitionRole] {
+    public static func partitionRoles(_ m: DiskMetadata) -> [KernelPartitionRole] {
         var roles: [KernelPartitionRole] = []
         let scale = UInt64(m.sectorSize / 512)
+        // The reader keeps every extent inside the disk, so these fit; a
+        // role that would not is left out rather than trusted.
+        func add(_ start: UInt64, _ size: UInt64, offset: UInt64 = 0, role: String) {
+            let (first, o1) = start.addingReportingOverflow(offset)
+            let (kernelStart, o2) = first.multipliedReportingOverflow(by: scale)
+            let (kernelSize, o3) = size.multipliedReportingOverflow(by: scale)
+            guard !o1, !o2, !o3 else { return }
+            roles.append(KernelPartitionRole(start: kernelStart, size: kernelSize, role: role))
+        }
         for e in [m.partitionTable.dataEntry, m.partitionTable.metadataEntry].compactMap({ $0 }) {
-            roles.append(KernelPartitionRole(start: e.firstLBA * scale, size: e.sectorCount * scale, role: "container"))
+            add(e.firstLBA, e.sectorCount, role: "container")
         }
         guard let g = GroupAssembler.assemble([m]).groups.first,
               let disk = g.disks.first(where: { $0.guid == m.privateHeader.diskGUID }),
               let loc = disk.location else { return roles }
         for v in g.volumes {
             for p in v.partitions where p.diskID == disk.id {
-                roles.append(KernelPartitionRole(start: (loc.dataStart + p.start) * scale, size: p.size * scale,
-                                                 role: v.type.rawValue))
+                add(loc.dataStart, p.size, offset: p.start, role: v.type.rawValue)
             }
         }
         return roles
@@ -154,6 +163,13 @@ public struct Hotplug {
             if usable.contains(v.uuid) {
                 if let label = degraded[v.uuid], members[v.uuid]?.contains(lost.diskGUID) == true {
                     state.log("\(label) (\(v.name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded")
+                    // Remembered, so that the disk's return is reported and
+                    // not taken back behind the user's back.
+                    if var info = state.loadVolume(v.uuid) {
+                        info.degraded = true
+                        info.lateMemberNoted = false
+                        try? state.saveVolume(info)
+                    }
                 }
                 continue
             }
@@ -164,14 +180,50 @@ public struct Hotplug {
                     state.removeVolume(v.uuid)
                     state.log("removed \(label) (\(v.name)): \(why(v.uuid))")
                 case .busy:
-                    if let info = infos[v.uuid] { try? state.saveVolume(info) }
                     let reason = result.error.map { $0.reason } ?? "in use"
-                    state.log("left \(label) (\(v.name)) active although \(why(v.uuid)): \(reason); I/O to the missing part fails; unmount it, then run `dmsetup remove` or `ldmctl deactivate` for it")
+                    if let problem = retire(v) {
+                        if let info = infos[v.uuid] { try? state.saveVolume(info) }
+                        state.log("left \(label) (\(v.name)) active although \(why(v.uuid)): \(reason); could not retire it (\(problem)); unmount it, then run `ldmctl deactivate` for it")
+                    } else {
+                        state.removeVolume(v.uuid)
+                        state.log("\(label) (\(v.name)) is open (\(reason)) although \(why(v.uuid)): its I/O now fails at once, and it is removed when its last user closes it (deferred removal); unmount it")
+                    }
                 default:
                     state.log("could not remove \(label) (\(v.name)): \(result.error.map { "\($0)" } ?? result.state.rawValue)")
                 }
             }
         }
+    }
+
+    /// An open volume that can no longer work, as lvm2 and mdadm treat a
+    /// device whose disk is gone: its table becomes one `error` target of
+    /// the same size (I/O fails at once instead of waiting on a disk that
+    /// is gone), the helper devices under it go, and the volume itself is
+    /// removed when its last user closes it (DM_DEFERRED_REMOVE). nil on
+    /// success, else what failed.
+    func retire(_ v: ActiveVolume) -> String? {
+        let dm = deviceMapper
+        let size = v.top.targets.reduce(UInt64(0)) { $0 + $1.length }
+        guard size > 0 else { return "no live table" }
+        let failing = DMDevice(name: v.top.name, uuid: v.top.uuid,
+                               targets: [DMTarget(start: 0, length: size, type: "error", params: "")])
+        do throws(DeviceMapperError) {
+            try dm.reload(failing, readOnly: v.top.readOnly)
+        } catch {
+            return "loading an error table: \(error)"
+        }
+        // No longer used by the volume: the helpers can go now.
+        for helper in v.devices.dropLast().reversed() {
+            do throws(DeviceMapperError) { try dm.remove(name: helper.name) } catch {
+                state.log("could not remove helper device \(helper.name) of \(v.name): \(error)")
+            }
+        }
+        do throws(DeviceMapperError) {
+            _ = try dm.removeDeferred(name: v.top.name)
+        } catch {
+            return "deferred removal: \(error)"
+        }
+        return nil
     }
 
     // MARK: putting groups together
@@ -189,16 +241,20 @@ public struct Hotplug {
         return result.groups
     }
 
-    /// Activates the group's complete volumes that are not active, arms the
-    /// degraded-start timer for volumes that could run degraded, and tells
-    /// the user when a member of a volume started degraded came back.
-    func reconcile(_ guid: GUID) throws {
+    /// Decides, under the state lock, what becomes of the group: its
+    /// complete volumes that are not active are queued for activation, the
+    /// degraded-start timer is armed for volumes that could run degraded
+    /// (or disarmed), and the user is told when a member of a volume
+    /// started degraded came back. What must be started is returned, for
+    /// `launch` to start once the lock is released.
+    func reconcile(_ guid: GUID) throws -> [Launch] {
         let groups = assemble(guid)
         let live: Set<String>
         do { live = Set(try deviceMapper.list().map(\.uuid)) } catch {
             state.log("cannot list device-mapper devices: \(error)")
-            return
+            return []
         }
+        var launches: [Launch] = []
         var waiting = false
         for g in groups {
             for v in g.volumes {
@@ -207,7 +263,7 @@ public struct Hotplug {
                 let label = "\(g.name.display)/\(v.name.display)"
                 if live.contains(uuid) {
                     if v.state == .complete, var info, info.degraded, !info.lateMemberNoted {
-                        state.log("\(label) was started degraded and now has all its disks; the late disk is NOT used: "
+                        state.log("\(label) runs degraded and now has all its disks; the late disk is NOT used: "
                             + "its copy may be out of date and ldmctl does not resynchronise. If nothing was written to "
                             + "the volume meanwhile: unmount it, `ldmctl deactivate` and `ldmctl activate` it. Otherwise "
                             + "keep it degraded and let Windows resynchronise the disk (Disk Management: Reactivate Disk / Resynchronize).")
@@ -224,7 +280,9 @@ public struct Hotplug {
                     // back only after a member leaves and returns). Failed
                     // activations are tried again.
                     if let info, info.state != .failed { continue }
-                    try activate(g, v, degraded: false)
+                    // Marked before anything starts, so the next event does not queue it again.
+                    try state.saveVolume(volumeInfo(g, v, state: .queued, degraded: false))
+                    launches.append(.activate(label: label, uuid: uuid, degraded: false))
                 case .degraded:
                     waiting = true
                 case .incomplete:
@@ -232,7 +290,12 @@ public struct Hotplug {
                 }
             }
         }
-        if waiting { armTimer(guid) } else { unlink(state.timerPath(guid)) }
+        if waiting {
+            if claimTimer(guid) { launches.append(.armTimer(guid)) }
+        } else if unlink(state.timerPath(guid)) == 0 {
+            launches.append(.cancelTimer(guid))
+        }
+        return launches
     }
 
     func volumeInfo(_ g: DiskGroup, _ v: Volume, state s: VolumeInfo.State, degraded: Bool) -> VolumeInfo {
@@ -242,23 +305,40 @@ public struct Hotplug {
                    degraded: degraded, lateMemberNoted: false)
     }
 
-    /// Queues one volume's activation outside the udev worker: a systemd
-    /// unit where systemd runs, else a detached `ldmctl udev activate`.
-    /// The worker must not create dm devices itself: waiting for udev to
-    /// process them needs another worker, and with many disks arriving at
-    /// once every worker may be running this helper.
-    func activate(_ g: DiskGroup, _ v: Volume, degraded: Bool) throws {
-        let label = "\(g.name.display)/\(v.name.display)"
-        let uuid = DeviceNames.volumeUUID(g, v)
-        // Marked before anything starts, so the next event does not queue it again.
-        try state.saveVolume(volumeInfo(g, v, state: .queued, degraded: degraded))
+    /// What `reconcile` decided must be started, started once the state
+    /// lock is released: systemd-run talks to PID 1 and may wait on it, and
+    /// every other helper, the boot unit and the units started here wait
+    /// for that lock.
+    enum Launch: Equatable {
+        case activate(label: String, uuid: String, degraded: Bool)
+        case armTimer(GUID)
+        case cancelTimer(GUID)
+    }
+
+    func launch(_ launches: [Launch]) {
+        for l in launches {
+            switch l {
+            case let .activate(label, uuid, degraded): startActivation(label: label, uuid: uuid, degraded: degraded)
+            case let .armTimer(guid): startTimer(guid)
+            case let .cancelTimer(guid): stopTimer(guid)
+            }
+        }
+    }
+
+    /// Starts one queued volume's activation outside the udev worker: a
+    /// transient systemd unit where systemd runs, else a detached
+    /// `ldmctl udev activate`. The worker must not create dm devices
+    /// itself: waiting for udev to process them needs another worker, and
+    /// with many disks arriving at once every worker may be running this
+    /// helper.
+    func startActivation(label: String, uuid: String, degraded: Bool) {
         var tail = ["udev", "activate"]
         if degraded { tail.append("--degraded") }
         tail.append(uuid)
         if useSystemd, let run = Launcher.systemdRun {
             let unit = Launcher.unitName("ldmctl-activate", uuid)
-            if Launcher.run([run, "--no-block", "--collect", "--unit=\(unit)",
-                             "--description=ldmctl: activate LDM volume \(uuid)", selfPath] + tail) == 0 {
+            if Launcher.run(Launcher.serviceArguments(run, unit: unit, description: "ldmctl: activate LDM volume \(uuid)",
+                                                      command: [selfPath] + tail)) == 0 {
                 state.log("\(label): all disks present; activating (\(unit).service)")
                 return
             }
@@ -267,8 +347,9 @@ public struct Hotplug {
         if Launcher.spawn([selfPath] + tail, detach: true) != nil {
             state.log("\(label): all disks present; activating")
         } else {
-            state.removeVolume(uuid)
-            state.log("\(label): cannot start `ldmctl udev activate`: \(errnoText())")
+            let reason = errnoText()
+            try? state.locked { state.removeVolume(uuid) }
+            state.log("\(label): cannot start `ldmctl udev activate`: \(reason)")
         }
     }
 
@@ -277,7 +358,14 @@ public struct Hotplug {
     func prepare(_ g: DiskGroup, _ v: Volume, degraded: Bool) -> (VolumeStack, VolumeInfo)? {
         let label = "\(g.name.display)/\(v.name.display)"
         do {
-            let stack = try TablePlanner(resolver: KernelPartitionResolver()).plan(g, v, allowDegraded: degraded)
+            // The kernel's view of each member (number, partitions), read once.
+            var devices: [DevicePath: DiskDevice] = [:]
+            for r in state.allRecords() where r.groupGUID == g.guid {
+                devices[DevicePath(r.device)] = DiskDevice(number: r.number, partitions: DiskDevice.kernelPartitions(of: r.number))
+            }
+            let planned = VolumePipeline(allowDegraded: degraded, select: { $1.id == v.id }).plan([g], devices: devices)
+            if let error = planned.planErrors.first ?? planned.conflict { throw error }
+            guard let stack = planned.stacks.first else { throw PlanError(group: g.name.display, volume: v.name.display, problem: "not planned") }
             // Written first: udev's rule for the new dm device reads it.
             // Stays "queued" until the devices exist.
             let info = volumeInfo(g, v, state: .queued, degraded: degraded)
@@ -318,29 +406,54 @@ public struct Hotplug {
 
     // MARK: degraded start
 
-    func armTimer(_ guid: GUID) {
+    /// Under the state lock: arms the group's degraded-start timer unless
+    /// it is armed already (its deadline file). True if this call armed it
+    /// and the timer must be started.
+    func claimTimer(_ guid: GUID) -> Bool {
         let path = state.timerPath(guid)
         let now = Int(time(nil))
         if let bytes = readFile(path), let deadline = Int(String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""),
            now < deadline + 60 {
-            return  // armed already
+            return false  // armed already
         }
+        return (try? writeAtomically(path, Array("\(now + degradedTimeout)\n".utf8))) != nil
+    }
+
+    /// Starts the claimed timer: a transient systemd timer where systemd
+    /// runs (as mdadm's last-resort timer), else a sleeping process.
+    func startTimer(_ guid: GUID) {
         let seconds = "\(degradedTimeout)"
-        try? writeAtomically(path, Array("\(now + degradedTimeout)\n".utf8))
         if useSystemd, let run = Launcher.systemdRun {
             let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
-            if Launcher.run([run, "--no-block", "--collect", "--unit=\(unit)", "--on-active=\(seconds)",
-                             "--timer-property=AccuracySec=1s",
-                             "--description=ldmctl: start LDM group \(guid.text) degraded if still incomplete",
-                             selfPath, "udev", "last-resort", guid.text]) == 0 {
+            if Launcher.run(Launcher.timerArguments(run, unit: unit, seconds: degradedTimeout,
+                                                    description: "ldmctl: start LDM group \(guid.text) degraded if still incomplete",
+                                                    command: [selfPath, "udev", "last-resort", guid.text])) == 0 {
                 state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears (\(unit).timer)")
                 return
             }
+            state.log("group \(guid): systemd-run failed or did not answer for \(unit).timer; waiting in a process of its own")
         }
         let pid = Launcher.spawn([selfPath, "udev", "last-resort", "--wait", seconds, guid.text], detach: true)
-        // The sleeper's pid, so that whoever clears the state can stop it.
-        try? writeAtomically(path, Array("\(now + degradedTimeout) \(pid ?? 0)\n".utf8))
+        // The sleeper's pid, so that whoever clears the state can stop it
+        // (only if the timer is still armed: it may have been disarmed meanwhile).
+        let path = state.timerPath(guid)
+        try? state.locked {
+            if let bytes = readFile(path), let deadline = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first {
+                try? writeAtomically(path, Array("\(deadline) \(pid ?? 0)\n".utf8))
+            }
+        }
         state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears")
+    }
+
+    /// The group became complete before its timer fired: stop the timer
+    /// (its deadline file is gone already, so a sleeping process finds
+    /// nothing to do when it wakes).
+    func stopTimer(_ guid: GUID) {
+        guard useSystemd, let systemctl = Launcher.systemctl else { return }
+        let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
+        if Launcher.run([systemctl, "stop", "--no-block", "\(unit).timer"]) == 0 {
+            state.log("group \(guid): all disks present; degraded start cancelled (\(unit).timer stopped)")
+        }
     }
 
     /// The timer fired: start what is still degraded, degraded.
@@ -412,7 +525,7 @@ public struct Hotplug {
                 }
             }
             try apply(prepared)
-            try state.locked { try reconcile(guid) }   // arms degraded-start timers
+            launch(try state.locked { try reconcile(guid) })   // arms degraded-start timers
         }
     }
 }

@@ -14,6 +14,32 @@ public enum Launcher {
         ["/usr/bin/systemd-run", "/bin/systemd-run"].first { access($0, X_OK) == 0 }
     }
 
+    public static var systemctl: String? {
+        ["/usr/bin/systemctl", "/bin/systemctl"].first { access($0, X_OK) == 0 }
+    }
+
+    /// Transient units are started by udev events and by the boot unit,
+    /// which runs before sysinit.target: with systemd's default
+    /// dependencies (After=sysinit.target basic.target) they would wait
+    /// for the end of early boot, and so would every volume and fstab
+    /// line behind them. Like systemd's own early units, they only stop
+    /// at shutdown.
+    public static let earlyBootProperties = ["DefaultDependencies=no", "Conflicts=shutdown.target", "Before=shutdown.target"]
+
+    /// `systemd-run` arguments for a transient service running `command`.
+    public static func serviceArguments(_ run: String, unit: String, description: String, command: [String]) -> [String] {
+        [run, "--no-block", "--collect", "--unit=\(unit)", "--description=\(description)"]
+            + earlyBootProperties.map { "--property=\($0)" } + command
+    }
+
+    /// `systemd-run` arguments for a transient timer that runs `command`
+    /// (as a service of the same name) `seconds` from now.
+    public static func timerArguments(_ run: String, unit: String, seconds: Int, description: String, command: [String]) -> [String] {
+        [run, "--no-block", "--collect", "--unit=\(unit)", "--on-active=\(seconds)", "--timer-property=AccuracySec=1s",
+         "--description=\(description)"]
+            + earlyBootProperties.map { "--timer-property=\($0)" } + earlyBootProperties.map { "--property=\($0)" } + command
+    }
+
     /// This program's own path, to run it again.
     public static var selfPath: String {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -32,12 +58,25 @@ public enum Launcher {
         return "\(prefix)-\(body)"
     }
 
-    /// Runs `argv` and waits; returns its exit status (or -1).
+    /// Runs `argv` and waits at most `timeout` seconds (then kills it);
+    /// returns its exit status, or -1 if it failed to start, was killed or
+    /// timed out. Called from udev workers, which udev kills after 180 s.
     @discardableResult
-    public static func run(_ argv: [String]) -> Int32 {
+    public static func run(_ argv: [String], timeout: Double = 20) -> Int32 {
         guard let pid = spawn(argv, detach: false) else { return -1 }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 { if errno != EINTR { return -1 } }
+        let deadline = monotonicSeconds() + timeout
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return -1 }
+            if monotonicSeconds() >= deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                return -1
+            }
+            usleep(10_000)
+        }
         // WIFEXITED / WEXITSTATUS
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     }

@@ -42,8 +42,7 @@ public enum UdevQueries {
         guard kernelName.hasPrefix("dm-"), kernelName.utf8.dropFirst(3).allSatisfy({ (48...57).contains($0) }),
               kernelName.count > 3, kernelName.count < 16,
               let uuid = SystemDisks.readSysfs("/sys/block/\(kernelName)/dm/uuid"),
-              uuid.hasPrefix(DeviceNames.uuidPrefix) else { return out }
-        guard isVolumeUUID(uuid) else { return out }   // a mirror's or RAID-5's helper device
+              DeviceNames.isVolumeUUID(uuid) else { return out }   // not ours, or a mirror's or RAID-5's helper device
         let info = state.loadVolume(uuid) ?? fromMembers(kernelName: kernelName, uuid: uuid)
         guard let info else { return out }
         out.set("LDM_GROUP", info.group)
@@ -72,7 +71,7 @@ public enum UdevQueries {
                 guard let disk, let source = try? FileSectorSource(path: "/dev/\(disk)"),
                       let m = try? DiskMetadata.read(from: source) else { continue }
                 for g in GroupAssembler.assemble([m]).groups {
-                    for v in g.volumes where sameVolume(DeviceNames.volumeUUID(g, v), uuid) {
+                    for v in g.volumes where DeviceNames.sameVolume(DeviceNames.volumeUUID(g, v), uuid) {
                         return VolumeInfo(uuid: uuid, dmName: DeviceNames.volumeName(g, v), groupGUID: g.guid,
                                           group: DeviceNames.groupPart(g), volume: v.name.deviceSafe, type: v.type.rawValue,
                                           driveHint: v.driveHint.map { UdevProperties.escape($0.raw) } ?? "",
@@ -82,41 +81,6 @@ public enum UdevQueries {
             }
         }
         return nil
-    }
-
-    /// A group read from one disk is never a clone set; compare without the
-    /// clone part (`LDM-<guid>[-clone<k>]-<id>`).
-    static func sameVolume(_ planned: String, _ live: String) -> Bool {
-        func strip(_ s: String) -> String {
-            let u = Array(s.utf8)
-            let head = 4 + 36
-            guard u.count > head else { return s }
-            var rest = u[head...]
-            let tag = Array("-clone".utf8)
-            if rest.starts(with: tag) {
-                rest = rest.dropFirst(tag.count)
-                rest = rest.drop { (48...57).contains($0) }
-            }
-            return String(decoding: u[..<head] + rest, as: UTF8.self)
-        }
-        return strip(planned) == strip(live)
-    }
-
-    /// `LDM-<group guid>[-clone<k>]-<volume guid | v<id>>`, not a helper's
-    /// `...-p<id>` (DeviceNames).
-    static func isVolumeUUID(_ uuid: String) -> Bool {
-        var u = Array(uuid.utf8)
-        guard u.count > 41, uuid.hasPrefix(DeviceNames.uuidPrefix), GUID(String(decoding: u[4..<40], as: UTF8.self)) != nil else { return false }
-        u.removeFirst(40)
-        let clone = Array("-clone".utf8)
-        if u.starts(with: clone) {
-            u.removeFirst(clone.count)
-            while let c = u.first, (48...57).contains(c) { u.removeFirst() }
-        }
-        guard u.first == UInt8(ascii: "-") else { return false }
-        u.removeFirst()
-        if GUID(String(decoding: u, as: UTF8.self)) != nil { return true }
-        return u.count > 1 && u[0] == UInt8(ascii: "v") && u.dropFirst().allSatisfy { (48...57).contains($0) }
     }
 
     /// The whole disk a kernel partition belongs to (its sysfs parent).

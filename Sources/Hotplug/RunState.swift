@@ -1,4 +1,5 @@
 import DeviceMapper
+import DMTable
 import LDM
 import BlockDevices
 #if canImport(Glibc)
@@ -38,15 +39,34 @@ public struct RunState: Sendable {
 
     // MARK: Lock
 
-    /// Runs `body` holding the state lock (exclusive).
-    public func locked<T>(_ body: () throws -> T) throws -> T {
+    /// How long `locked` waits for another ldmctl to let go of the lock.
+    /// Holders never wait for udev or systemd while they hold it, so a
+    /// long wait means something is stuck: a udev worker must give up
+    /// well before udev kills it (180 s) and say so.
+    public static let lockTimeout = 30.0
+
+    /// Runs `body` holding the state lock (exclusive). Never start other
+    /// programs or wait for udev in `body`: decide under the lock, act
+    /// after it.
+    public func locked<T>(timeout: Double = RunState.lockTimeout, _ body: () throws -> T) throws -> T {
         prepare()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw HotplugError("cannot open \(lockPath): \(errnoText())") }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            throw HotplugError("cannot lock \(lockPath): \(errnoText())")
+        let deadline = monotonicSeconds() + timeout
+        var pause: UInt32 = 1000   // microseconds, doubled up to 100 ms
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK:
+                guard monotonicSeconds() < deadline else {
+                    throw HotplugError("gave up waiting for \(lockPath) after \(Int(timeout)) s: another ldmctl holds it")
+                }
+                usleep(pause)
+                pause = min(pause * 2, 100_000)
+            default:
+                throw HotplugError("cannot lock \(lockPath): \(errnoText())")
+            }
         }
         return try body()
     }
@@ -106,9 +126,7 @@ public struct RunState: Sendable {
 
     public func volumePath(_ uuid: String) -> String? {
         // DM UUIDs of ours are GUIDs, dashes, "clone<k>", "v<id>": nothing else becomes a file name.
-        guard uuid.hasPrefix("LDM-"), uuid.utf8.count <= 128,
-              uuid.utf8.allSatisfy({ LDMName.isDeviceSafe($0) && $0 != UInt8(ascii: "+") }),
-              !uuid.contains("..") else { return nil }
+        guard DeviceNames.parse(uuid: uuid) != nil else { return nil }
         return "\(volumesDir)/\(uuid)"
     }
 
@@ -265,13 +283,6 @@ func timestamp() -> String {
     return "\(ts.tv_sec).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
 }
 
-/// Monotonic seconds, for timing.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 /// syslog when a syslog socket exists (journald, rsyslog), else the
 /// kernel log, which every system has (and which dmesg shows).
 enum SystemLog {
@@ -292,4 +303,11 @@ enum SystemLog {
             close(fd)
         }
     }
+}
+
+/// Monotonic seconds, for bounded waits (a wall clock may jump at boot).
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -11,6 +11,7 @@ public final class RecordingSectorSource<Base: SectorSource>: SectorSource {
     public init(_ base: Base) { self.base = base }
 
     public var name: String { base.name }
+    public var path: DevicePath { base.path }
     public var sectorSize: Int { base.sectorSize }
     public var byteCount: UInt64 { base.byteCount }
 

@@ -1,3 +1,4 @@
+import DMTypes
 import LDM
 
 /// `KEY=value` lines for udev's IMPORT{program}. udev splits on the first
@@ -44,12 +45,7 @@ public struct UdevProperties: Sendable {
 
     /// Cuts `s` (ASCII) to `limit` bytes keeping it unique: prefix + `_h` + 14 hex digits.
     public static func bounded(_ s: String, _ limit: Int) -> String {
-        guard s.utf8.count > limit else { return s }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var digits = String(h >> 8, radix: 16)
-        digits = String(repeating: "0", count: max(0, 14 - digits.count)) + digits
-        return String(s.utf8.prefix(limit - 16).map { Character(Unicode.Scalar($0)) }) + "_h" + digits
+        DMNameRules.shortened(s, limit: limit, keep: limit - 16)
     }
 
     static func hex(_ b: UInt8) -> String {

@@ -28,7 +28,7 @@ public struct TimedEvent: Sendable {
         if let v = e.volume { out.append(("volume", "LDM_VOLUME", v.raw, true)) }
         if let v = e.volumeGuid { out.append(("volumeGuid", "LDM_VOLUME_GUID", Array(v.utf8), false)) }
         if let v = e.disk { out.append(("disk", "LDM_DISK", v.raw, true)) }
-        if let v = e.device { out.append(("device", "LDM_DEVICE", Array(v.utf8), true)) }
+        if let v = e.device { out.append(("device", "LDM_DEVICE", v.bytes, true)) }
         if let v = e.member { out.append(("member", "LDM_MEMBER", v.raw, true)) }
         if let v = e.health { out.append(("health", "LDM_HEALTH", Array(v.rawValue.utf8), false)) }
         return out

@@ -23,13 +23,13 @@ public struct MonitorEvent: Equatable, Sendable {
     public var volume: LDMName?
     public var volumeGuid: String?
     public var disk: LDMName?
-    public var device: String?
+    public var device: DevicePath?
     /// The disk whose member of the volume failed or went missing.
     public var member: LDMName?
     public var health: MonitorHealth?
 
     public init(_ kind: Kind, group: GroupState, volume: ObservedVolume? = nil, disk: DiskState? = nil,
-                device: String? = nil, member: LDMName? = nil) {
+                device: DevicePath? = nil, member: LDMName? = nil) {
         self.kind = kind
         self.group = group.name
         self.groupGuid = group.guid

@@ -36,9 +36,9 @@ public struct DiskState: Equatable, Sendable {
     public var guid: String
     public var name: LDMName
     /// The block device it was read from; nil while it is missing.
-    public var device: String?
+    public var device: DevicePath?
 
-    public init(guid: String, name: LDMName, device: String?) {
+    public init(guid: String, name: LDMName, device: DevicePath?) {
         self.guid = guid
         self.name = name
         self.device = device

@@ -26,7 +26,7 @@ public struct SystemObserver {
                 active = try Activator().status()
                 break
             } catch {
-                if attempt == 3 { errors.append("cannot read device-mapper status: \(error)") }
+                if attempt == 3 { errors.append("\(error)") }
             }
         }
         let byUUID = Dictionary(active.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
@@ -37,7 +37,7 @@ public struct SystemObserver {
     static func state(of g: DiskGroup, active: [String: ActiveVolume]) -> GroupState {
         // Clones of one group share its GUID; they are told apart as
         // device-mapper names them.
-        let guid = g.guid.text + (g.cloneIndex > 0 ? "-clone\(g.cloneIndex)" : "")
+        let guid = DeviceNames.groupID(g)
         let disks = g.disks.map { DiskState(guid: $0.guid.text, name: $0.name, device: $0.location?.device) }
         let volumes = g.volumes.map { v in
             volumeState(g, v, active: active[DeviceNames.volumeUUID(g, v)])
@@ -49,7 +49,7 @@ public struct SystemObserver {
     /// health characters, `error` targets standing in for a missing part,
     /// and member disks that are no longer present.
     public static func volumeState(_ g: DiskGroup, _ v: Volume, active: ActiveVolume?) -> ObservedVolume {
-        let guid = v.guid.flatMap { $0.isZero ? nil : $0.text } ?? "v\(v.id)"
+        let guid = DeviceNames.volumeID(v)
         guard let active else { return ObservedVolume(guid: guid, name: v.name, active: false) }
         func diskName(_ p: Partition) -> LDMName? { g.disk(id: p.diskID)?.name }
 
@@ -64,8 +64,7 @@ public struct SystemObserver {
         // Helper devices name their partition in their UUID (`...-p<id>`).
         var helperPartition: [DeviceNumber: Partition] = [:]
         for d in active.devices {
-            guard let last = d.uuid.split(separator: "-").last, last.first == "p",
-                  let id = UInt64(last.dropFirst()),
+            guard let id = DeviceNames.parse(uuid: d.uuid)?.helperPartition,
                   let p = v.partitions.first(where: { $0.id == id }) else { continue }
             helperPartition[d.number] = p
         }

@@ -69,24 +69,16 @@ struct ActivateCommand: Command {
     }
 
     func run() throws {
-        let inventory = Inventory.load(devices: targets.devices, imageSectorSize: imageSectorSize)
-        inventory.reportErrors()
-        var failed = inventory.failed
         let selection = VolumeSelection(group: targets.group, volumes: targets.volumes, wholeDisk: wholeDisk)
-        let planner = selection.planner()
-        var stacks: [VolumeStack] = []
-        for (g, v) in try selection.select(inventory) {
-            let label = "\(g.name.display)/\(v.name.display)"
-            do {
-                let stack = try planner.plan(g, v, allowDegraded: !noDegraded)
-                if v.state == .degraded { warn("\(label): starting degraded (\(stack.notes.first ?? ""))") }
-                stacks.append(stack)
-            } catch let e as PlanError {
-                warn("\(label): not activated: \(e.problem)")
-                failed = true
-            }
+        let planned = try selection.plan(devices: targets.devices, imageSectorSize: imageSectorSize,
+                                         allowDegraded: !noDegraded) {
+            "\($0.group)/\($0.volume): not activated: \($0.problem)"
         }
-        try TablePlanner.checkUnique(stacks)
+        let stacks = planned.stacks
+        var failed = planned.failed
+        for s in stacks where s.degraded {
+            warn("\(s.groupName)/\(s.volumeName): starting degraded (\(s.notes.first ?? ""))")
+        }
         let results = Activator().activate(stacks: stacks, options: ActivationOptions(readOnly: readOnly, dryRun: dryRun))
         for r in results {
             let label = "\(r.groupName)/\(r.volumeName)"
@@ -95,9 +87,10 @@ struct ActivateCommand: Command {
             case .alreadyActive: warn("\(label): already active as /dev/mapper/\(r.device)")
             case .planned:
                 warn("\(label): would activate /dev/mapper/\(r.device)")
+                for n in r.notes where n.hasPrefix("device-mapper is not usable") { warn("\(label): note: \(n)") }
                 for s in r.steps { print(s.description) }
             case .failed:
-                warn("\(label): failed: \(r.error.map { "\($0)" } ?? "unknown error")")
+                warn("\(label): failed: \(r.error.map(\.detail) ?? "unknown error")")
                 failed = true
             }
         }
@@ -133,12 +126,12 @@ struct DeactivateCommand: Command {
         do {
             active = try activator.status()
         } catch {
-            warn("cannot list device-mapper devices: \(error)")
+            warn("\(error)")
             throw Failed()
         }
         let chosen = active.filter(matches)
         var failed = false
-        for name in targets.volumes where !active.contains(where: { Self.volumeName(of: $0, is: name) }) {
+        for name in targets.volumes where !active.contains(where: { DeviceNames.isVolume(named: name, deviceName: $0.name) }) {
             warn("\(LDMName(name).display): no such active volume")
             failed = true
         }
@@ -167,16 +160,9 @@ struct DeactivateCommand: Command {
     func matches(_ v: ActiveVolume) -> Bool {
         if targets.all { return true }
         if let g = targets.group {
-            let guid = g.lowercased()
-            let safe = LDMName(g).deviceSafe
-            if !(v.uuid.hasPrefix("LDM-\(guid)") || v.name.hasPrefix("ldm_vol_\(safe)_")) { return false }
+            if !DeviceNames.belongs(name: v.name, uuid: v.uuid, toGroup: g) { return false }
             if targets.volumes.isEmpty { return true }
         }
-        return targets.volumes.contains { Self.volumeName(of: v, is: $0) }
-    }
-
-    /// A volume is named by its device name or by its LDM volume name.
-    static func volumeName(of v: ActiveVolume, is name: String) -> Bool {
-        v.name == name || v.name.hasSuffix("_" + LDMName(name).deviceSafe) && v.name.hasPrefix("ldm_vol_")
+        return targets.volumes.contains { DeviceNames.isVolume(named: $0, deviceName: v.name) }
     }
 }

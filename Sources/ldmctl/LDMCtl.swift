@@ -59,12 +59,12 @@ enum LDMCtl {
             return ExitStatus.usage
         }
         args.removeFirst()
-        if args.contains("-h") || args.contains("--help") {
-            print(type.help, terminator: "")
-            return ExitStatus.ok
-        }
         do {
             let parsed = try ArgumentParserLite.parse(args, type.options)
+            if parsed.help {
+                print(type.help, terminator: "")
+                return ExitStatus.ok
+            }
             let command = try type.init(parsed)
             try command.run()
             return ExitStatus.ok

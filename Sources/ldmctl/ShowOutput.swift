@@ -18,11 +18,12 @@ enum ShowOutput {
             ("clone", .int(g.cloneIndex)),
             ("sectorSize", .int(g.sectorSize)),
             ("committedSequence", .number(g.committedSequence)),
-            ("databaseSource", .string(LDMName(g.databaseSource).display)),
+            ("databaseSource", .path(g.databaseSource.bytes)),
             ("disksPresent", .int(g.presentDiskCount)),
             ("disks", .array(g.disks.map(disk))),
             ("volumes", .array(g.volumes.map { volume($0, g) })),
-            ("notes", .array(g.notes.map { .string(LDMName($0).display) })),
+            // Notes are display text already (paths in them escaped once).
+            ("notes", .array(g.notes.map(JSON.string))),
         ])
     }
 
@@ -32,7 +33,8 @@ enum ShowOutput {
             ("name", .string(d.name.display)),
             ("guid", .string(d.guid.text)),
             ("present", .bool(d.isPresent)),
-            ("device", .optional(loc.map { LDMName($0.device).display })),
+            // The path exactly: JSON-escaped once, never display-escaped.
+            ("device", loc.map { JSON.path($0.device.bytes) } ?? .null),
             ("partitionStyle", .optional(loc?.partitionStyle.rawValue)),
             ("dataStart", .optional(loc?.dataStart)),
             ("dataSize", .optional(loc?.dataSize)),
@@ -80,4 +82,52 @@ enum ShowOutput {
             ("partitions", .array(parts)),
         ])
     }
+
+    /// What `show` prints for one group; every name from disk is escaped.
+    static func text(_ g: DiskGroup) -> String {
+        var out = ""
+        func print(_ line: String) { out += line + "\n" }
+        let scale = UInt64(g.sectorSize)
+        var title = "Disk group \(g.name.display)  \(g.guid)  \(g.presentDiskCount) of \(g.disks.count) disks present"
+        if g.cloneIndex > 0 { title += "  (clone \(g.cloneIndex): another set of disks carries the same group)" }
+        print(title)
+        for n in g.notes { print("  note: \(n)") }
+        for d in g.disks {
+            if let loc = d.location {
+                print("  Disk \(d.name.display)  \(d.guid)  \(loc.device.display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)")
+            } else {
+                print("  Disk \(d.name.display)  \(d.guid)  MISSING")
+            }
+            for r in d.regions {
+                let what = r.partitionName.map { "\($0.display) (volume \(r.volumeName?.display ?? "?"))" } ?? "free"
+                print("    \(r.start)+\(r.size)  \(what)")
+            }
+        }
+        for v in g.volumes {
+            var line = "  Volume \(v.name.display)  \(v.type.rawValue)  \(humanSize(v.size * scale))  \(v.state.rawValue)"
+            if v.chunkSize > 0 { line += "  chunk \(humanSize(v.chunkSize * scale))" }
+            if let hint = v.driveHint { line += "  hint \(hint.display)" }
+            if let guid = v.guid { line += "  \(guid)" }
+            print(line)
+            for (plex, c) in v.components.enumerated() {
+                for p in c.partitions {
+                    let disk = g.disk(id: p.diskID)
+                    var where_ = "on \(disk?.name.display ?? "?")\(disk?.isPresent == true ? "" : " (missing)")"
+                    if v.type == .mirrored { where_ += ", plex \(plex)" }
+                    if v.type == .striped || v.type == .raid5 { where_ += ", column \(p.column)" }
+                    print("    \(p.name.display)  \(where_)  start \(p.start)  size \(p.size)  offset \(p.volumeOffset)")
+                }
+            }
+        }
+        return out
+    }
+}
+
+func humanSize(_ bytes: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes), unit = 0
+    while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+    if unit == 0 { return "\(bytes) B" }
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }

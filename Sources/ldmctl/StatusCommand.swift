@@ -28,7 +28,7 @@ struct StatusCommand: Command {
         do {
             volumes = try Activator().status()
         } catch {
-            warn("cannot read device-mapper status: \(error)")
+            warn("\(error)")
             throw Failed()
         }
         if json {

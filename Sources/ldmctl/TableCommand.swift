@@ -9,9 +9,11 @@ struct TableCommand: Command {
         The default output is readable: for each device `# name`, its DM UUID and which
         block device each extent goes through, then the table lines. With --concise the
         output is exactly what `dmsetup create --concise` accepts. The devices of one
-        volume are listed in dependency order. With image files the tables name the
-        file; attach it with `losetup -f --show -P IMAGE` and name the loop device
-        to get tables the kernel can load.
+        volume are listed in dependency order. A disk is named by its path where the
+        path can stand in a table line (no spaces, quotes, control or non-ASCII bytes),
+        else by its device number; an image file with such a path is shown as
+        <imageN>, explained in a comment. Attach an image with `losetup -f --show -P
+        IMAGE` and name the loop device to get tables the kernel can load.
         """
     static let options = [
         OptionSpec(long: "concise", short: nil, kind: .flag, help: "One line in `dmsetup create --concise` format."),
@@ -30,32 +32,23 @@ struct TableCommand: Command {
     }
 
     func run() throws {
-        let inventory = Inventory.load(devices: devices, imageSectorSize: imageSectorSize)
-        inventory.reportErrors()
-        var failed = inventory.failed
-        let planner = selection.planner()
-        var stacks: [VolumeStack] = []
-        for (g, v) in try selection.select(inventory) {
-            do {
-                stacks.append(try planner.plan(g, v))
-            } catch {
-                warn("\(error)")
-                failed = true
-            }
-        }
-        try TablePlanner.checkUnique(stacks)
+        let (stacks, failed) = try selection.plan(devices: devices, imageSectorSize: imageSectorSize)
+        var naming = MemberNaming()
         var out = ""
         if concise {
-            let devices = stacks.flatMap(\.devices).map(Concise.device)
+            let devices = stacks.flatMap(\.devices).map { Concise.device($0, &naming) }
             if !devices.isEmpty { out = devices.joined(separator: ";") + "\n" }
+            for c in naming.comments { warn(c) }
         } else {
             for s in stacks {
                 for note in s.notes { out += "# \(s.groupName)/\(s.volumeName): \(note)\n" }
+                var lines = ""
                 for d in s.devices {
-                    out += "# \(d.name)\n# uuid \(d.uuid)\n"
-                    for t in d.targets { out += t.line + "\n" }
+                    lines += "# \(d.name)\n# uuid \(d.uuid)\n"
+                    for t in d.targets { lines += naming.line(t) + "\n" }
                 }
-                out += "\n"
+                for c in naming.takeComments() { out += "# \(c)\n" }
+                out += lines + "\n"
             }
         }
         print(out, terminator: "")
@@ -63,12 +56,49 @@ struct TableCommand: Command {
     }
 }
 
+/// How a printed table names the disks it maps: by path where the path can
+/// stand as one field of a table line; otherwise a block device by its
+/// number, and an image file (which has none) by a placeholder `<imageN>`,
+/// each said in a comment. Tables loaded by `activate` always use numbers.
+struct MemberNaming {
+    private var images: [String: Int] = [:]
+    private(set) var comments: [String] = []
+    private var said: Set<String> = []
+
+    mutating func name(_ m: TableMember) -> String {
+        if let path = m.tablePath { return path }
+        if let number = m.number {
+            note("\(m.display) is named by its device number \(number): its path cannot stand in a table line")
+            return number.description
+        }
+        let index = images[m.display] ?? images.count + 1
+        images[m.display] = index
+        note("<image\(index)> is the image file \(m.display): its path cannot stand in a table line and an image file has no "
+             + "device number; attach it with `losetup -f --show -P` and name the loop device for a table the kernel can load")
+        return "<image\(index)>"
+    }
+
+    mutating func line(_ t: DMTarget) -> String {
+        "\(t.start) \(t.length) \(t.type) " + t.text { name($0) }
+    }
+
+    /// The comments added since the last call.
+    mutating func takeComments() -> [String] {
+        defer { comments = [] }
+        return comments
+    }
+
+    private mutating func note(_ text: String) {
+        if said.insert(text).inserted { comments.append(text) }
+    }
+}
+
 /// `dmsetup create --concise`: `name,uuid,minor,flags,table[,table...]`
 /// per device, devices joined by `;`. Commas, semicolons and backslashes
 /// inside a field are escaped with a backslash.
 enum Concise {
-    static func device(_ d: DMDevice) -> String {
-        ([d.name, d.uuid, "", "rw"] + d.targets.map(\.line)).map(escape).joined(separator: ",")
+    static func device(_ d: DMDevice, _ naming: inout MemberNaming) -> String {
+        ([d.name, d.uuid, "", "rw"] + d.targets.map { naming.line($0) }).map(escape).joined(separator: ",")
     }
 
     static func escape(_ s: String) -> String {

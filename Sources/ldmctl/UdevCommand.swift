@@ -102,7 +102,6 @@ struct UdevCommand: Command {
         case "coldplug":
             var h = hotplug
             h.waitForUdev = true
-            h.useSystemd = false
             try h.coldplug()
         default:
             throw UsageError(message: "unknown udev action")

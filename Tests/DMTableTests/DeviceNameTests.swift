@@ -6,7 +6,7 @@ import DMTable
 final class DeviceNameTests: XCTestCase {
     func group(_ name: String, clone: Int = 0, volumes: [Volume] = []) -> DiskGroup {
         DiskGroup(guid: GUID("03c0c4fc-8b6f-402b-9431-4be2e5823b1c")!, name: LDMName(name), cloneIndex: clone,
-                  disks: [], volumes: volumes, committedSequence: 1, databaseSource: "x", notes: [], sectorSize: 512)
+                  disks: [], volumes: volumes, committedSequence: 1, databaseSource: DevicePath("x"), notes: [], sectorSize: 512)
     }
 
     func volume(_ raw: [UInt8], id: UInt64 = 7) -> Volume {
@@ -19,6 +19,45 @@ final class DeviceNameTests: XCTestCase {
         let v = volume(Array("Volume1".utf8))
         XCTAssertEqual(DeviceNames.volumeName(g, v), "ldm_vol_Red-nzv8x6obywgDg0_Volume1")
         XCTAssertEqual(DeviceNames.volumeUUID(g, v), "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-6e30daae-8e42-40fb-9af0-807416c3fede")
+    }
+
+    /// What the planner builds, the parser reads back; helpers and clones
+    /// are told apart; nothing outside the grammar parses.
+    func testUUIDGrammarRoundTrips() throws {
+        let guidVolume = volume(Array("V".utf8))
+        var noGUID = volume(Array("W".utf8), id: 42)
+        noGUID.guid = nil
+        for clone in [0, 3] {
+            let g = group("G", clone: clone)
+            for v in [guidVolume, noGUID] {
+                let uuid = DeviceNames.volumeUUID(g, v)
+                let parsed = try XCTUnwrap(DeviceNames.parse(uuid: uuid), uuid)
+                XCTAssertEqual(parsed.group, g.guid)
+                XCTAssertEqual(parsed.clone, clone)
+                XCTAssertEqual(parsed.volume, v.guid?.text ?? "v42")
+                XCTAssertNil(parsed.helperPartition)
+                XCTAssertTrue(DeviceNames.isVolumeUUID(uuid))
+                let helper = uuid + "-p99"   // as partitionUUID builds it for partition 99
+                XCTAssertEqual(DeviceNames.parse(uuid: helper)?.helperPartition, 99)
+                XCTAssertTrue(DeviceNames.isHelperUUID(helper))
+                XCTAssertFalse(DeviceNames.isVolumeUUID(helper))
+                XCTAssertTrue(DeviceNames.sameVolume(uuid, DeviceNames.volumeUUID(group("G"), v)))
+            }
+        }
+        for bad in ["", "LDM-", "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c", "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-",
+                    "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v", "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v1-p",
+                    "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v1-px", "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone-v1",
+                    "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v1/..", "lvm-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v1"] {
+            XCTAssertNil(DeviceNames.parse(uuid: bad), bad)
+        }
+        let name = DeviceNames.volumeName(group("Red"), guidVolume)
+        XCTAssertTrue(DeviceNames.belongs(name: name, uuid: "", toGroup: "Red"))
+        XCTAssertTrue(DeviceNames.belongs(name: "x", uuid: DeviceNames.volumeUUID(group("Red"), guidVolume),
+                                          toGroup: "03C0C4FC-8B6F-402B-9431-4BE2E5823B1C"))
+        XCTAssertFalse(DeviceNames.belongs(name: name, uuid: "", toGroup: "Re"))
+        XCTAssertTrue(DeviceNames.isVolume(named: "V", deviceName: name))
+        XCTAssertTrue(DeviceNames.isVolume(named: name, deviceName: name))
+        XCTAssertFalse(DeviceNames.isVolume(named: "V", deviceName: "ldm_part_Red_V"))
     }
 
     func testHostileBytesNeverReachANameOrUUID() {
@@ -38,10 +77,10 @@ final class DeviceNameTests: XCTestCase {
         let a = volume(Array(repeating: UInt8(ascii: "V"), count: 255) + [UInt8(ascii: "a")])
         let b = volume(Array(repeating: UInt8(ascii: "V"), count: 255) + [UInt8(ascii: "b")])
         let na = DeviceNames.volumeName(g, a), nb = DeviceNames.volumeName(g, b)
-        XCTAssertLessThanOrEqual(na.utf8.count, DeviceNames.maxNameLength)
+        XCTAssertLessThanOrEqual(na.utf8.count, DMNameRules.maxNameLength)
         XCTAssertNotEqual(na, nb)
         XCTAssertEqual(na, DeviceNames.volumeName(g, a))
-        XCTAssertLessThanOrEqual(DeviceNames.volumeUUID(g, a).utf8.count, DeviceNames.maxUUIDLength)
+        XCTAssertLessThanOrEqual(DeviceNames.volumeUUID(g, a).utf8.count, DMNameRules.maxUUIDLength)
     }
 
     func testClonesGetDistinctPredictableNames() {

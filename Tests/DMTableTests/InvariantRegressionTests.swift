@@ -2,6 +2,7 @@ import XCTest
 import LDM
 import LDMWriter
 import DMTable
+import LDMTestSupport
 
 /// Bugs the invariants and the fuzzer's arithmetic found, each on the input
 /// that showed it. Before each fix these crashed the test process (an
@@ -16,7 +17,7 @@ final class InvariantRegressionTests: XCTestCase {
         let spec = ImageSpec(groups: [.init(
             name: "G", disks: [.init(name: "a=b", sizeBytes: 16 * MiB), .init(name: "a_x3db", sizeBytes: 16 * MiB)],
             volumes: [.init(name: "M", kind: .mirrored, sizeBytes: MiB, disks: ["a=b", "a_x3db"])])])
-        let inventory = PlannedInventory(try ImageWriter.write(spec))
+        let inventory = VolumePipeline().run(try ImageWriter.write(spec))
         XCTAssertEqual(inventory.violations, [])
         XCTAssertEqual(inventory.stacks, [], "a volume with two helpers of one name must not be planned")
         XCTAssertTrue(inventory.errors.contains { $0.contains("ldm_part_G_a_x3db-01") }, "\(inventory.errors)")
@@ -71,7 +72,7 @@ final class InvariantRegressionTests: XCTestCase {
         var images = try sample()
         try rewrite(&images, "Striped-01", after: chunkField, with: vnum(1 << 63))
         try keep("striped-chunk-overflow", images)
-        let inventory = PlannedInventory(images)
+        let inventory = VolumePipeline().run(images)
         XCTAssertEqual(inventory.violations, [])
         XCTAssertFalse(inventory.stacks.contains { $0.volumeName == "Striped" })
         XCTAssertTrue(inventory.errors.contains { $0.contains("Striped") }, "\(inventory.errors)")
@@ -84,7 +85,7 @@ final class InvariantRegressionTests: XCTestCase {
             var images = try sample(ss)
             try rewrite(&images, "Raid5-01", after: chunkField, with: vnum(chunk))
             try keep("raid5-chunk-overflow-\(ss)", images)
-            let inventory = PlannedInventory(images)
+            let inventory = VolumePipeline().run(images)
             XCTAssertEqual(inventory.violations, [])
             XCTAssertFalse(inventory.stacks.contains { $0.volumeName == "Raid5" }, "\(ss)")
             XCTAssertTrue(inventory.errors.contains { $0.contains("Raid5") }, "\(inventory.errors)")
@@ -106,7 +107,7 @@ final class InvariantRegressionTests: XCTestCase {
             images[i].patch(at: offsetField + UInt64(1 + nameLength + 12 + 8), bytes: [0x80, 0, 0, 0, 0, 0, 0, 0])
         }
         try keep("spanned-size-overflow", images)
-        let inventory = PlannedInventory(images)
+        let inventory = VolumePipeline().run(images)
         XCTAssertEqual(inventory.violations, [])
         XCTAssertTrue(inventory.errors.contains { $0.contains("Spanned") || $0.contains("overflow") }, "\(inventory.errors)")
     }
@@ -130,8 +131,8 @@ final class InvariantRegressionTests: XCTestCase {
         }
         XCTAssertEqual(try? Data(contentsOf: url), Data(bytes), "Fuzz/regressions/\(name) is missing or stale")
         // Decoded, it must give what the images give.
-        XCTAssertEqual(PlannedInventory(FuzzDisks.decode(bytes)).stacks.map(\.volumeName),
-                       PlannedInventory(images).stacks.map(\.volumeName))
+        XCTAssertEqual(VolumePipeline().run(FuzzDisks.decode(bytes)).stacks.map(\.volumeName),
+                       VolumePipeline().run(images).stacks.map(\.volumeName))
     }
 
     /// Every input in Fuzz/regressions (crashes the fuzzer found, and the
@@ -143,9 +144,9 @@ final class InvariantRegressionTests: XCTestCase {
         for file in files {
             let bytes = [UInt8](try Data(contentsOf: Self.regressions.appendingPathComponent(file)))
             let disks = FuzzDisks.decode(bytes)
-            let inventory = PlannedInventory(disks)
+            let inventory = VolumePipeline().run(disks)
             XCTAssertEqual(inventory.violations, [], file)
-            let reversed = PlannedInventory(Array(disks.reversed()))
+            let reversed = VolumePipeline().run(Array(disks.reversed()))
             XCTAssertEqual(inventory.groups, reversed.groups, file)
             XCTAssertEqual(inventory.stacks, reversed.stacks, file)
         }

@@ -3,6 +3,7 @@ import XCTest
 import LDM
 import LDMWriter
 import DMTable
+import LDMTestSupport
 
 /// `TableInvariants` on written images (they must hold), on hand-made bad
 /// stacks (each rule must fire), and on seeded random corruptions of written
@@ -10,8 +11,8 @@ import DMTable
 final class InvariantTests: XCTestCase {
     /// Images are named after their disk (`Disk1` in both sample groups);
     /// tables name the device, so give each a path of its own.
-    func inventory(_ images: [DiskImage]) -> PlannedInventory {
-        PlannedInventory(images.map { Renamed(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
+    func inventory(_ images: [DiskImage]) -> VolumePipeline.Result {
+        VolumePipeline().run(images.map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
     }
 
     func sampleImages(_ sectorSize: Int = 512) throws -> [DiskImage] {
@@ -19,6 +20,32 @@ final class InvariantTests: XCTestCase {
     }
 
     // MARK: they hold
+
+    /// With the kernel's view the fuzzer gives (disks as block devices,
+    /// their LDM entries as partitions), tables go through partitions and
+    /// the invariants, reading them back through that view, still hold; a
+    /// member moved past its partition's end is caught.
+    func testKernelViewTablesSatisfyEveryInvariant() throws {
+        for ss in [512, 4096] {
+            let disks = try sampleImages(ss).map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") }
+            let view = FuzzDisks.kernelView(disks)
+            let inv = VolumePipeline().run(disks, devices: view)
+            XCTAssertEqual(inv.errors, [])
+            XCTAssertEqual(inv.stacks.count, 7)
+            XCTAssertEqual(inv.violations(devices: view), [], "\(ss)")
+            let numbers = inv.stacks.flatMap(\.devices).flatMap(\.targets).flatMap(\.members).compactMap(\.number)
+            XCTAssertFalse(numbers.isEmpty)
+            XCTAssertTrue(numbers.allSatisfy { $0.minor % 16 != 0 }, "every extent lies in the LDM data partition: \(numbers)")
+            // Past the end of its partition.
+            var bad = inv.stacks
+            let i = try XCTUnwrap(bad.firstIndex { $0.volumeName == "Simple" })
+            let t = bad[i].devices[0].targets[0]
+            let partition = try XCTUnwrap(view.values.flatMap(\.partitions).first { $0.number == t.members.first?.number })
+            bad[i].devices[0].targets[0].arguments[1] = .word("\(partition.size - t.length + 1)")
+            let violations = TableInvariants.check(groups: inv.groups, stacks: bad, devices: view)
+            XCTAssertTrue(violations.contains { $0.contains("passes the end of partition") }, "\(violations)")
+        }
+    }
 
     func testWrittenSamplesSatisfyEveryInvariant() throws {
         for ss in [512, 4096] {
@@ -35,7 +62,9 @@ final class InvariantTests: XCTestCase {
             let present = images.indices.filter { mask & (1 << $0) != 0 }.map { images[$0] }
             let inv = inventory(present)
             XCTAssertEqual(inv.violations, [], "disks \(present.map(\.name))")
-            XCTAssertEqual(inv, inventory(present.reversed()) .withErrors(inv.errors), "order of disks matters: \(present.map(\.name))")
+            let reversed = inventory(present.reversed())
+            XCTAssertTrue(inv.groups == reversed.groups && inv.stacks == reversed.stacks,
+                          "order of disks matters: \(present.map(\.name))")
         }
     }
 
@@ -68,7 +97,7 @@ final class InvariantTests: XCTestCase {
             let i = try index(s, "Simple")
             let t = s[i].devices[0].targets[0]
             let path = t.params.split(separator: " ")[0]
-            let loc = try XCTUnwrap(g.disks.first { $0.location?.device == String(path) }?.location)
+            let loc = try XCTUnwrap(g.disks.first { $0.location?.device == DevicePath(String(path)) }?.location)
             s[i].devices[0].targets[0].params = "\(path) \(loc.dataStart + loc.dataSize - 1)"
         }
         try assertViolation("outside the disk's data area") { _, s in
@@ -82,7 +111,7 @@ final class InvariantTests: XCTestCase {
         try assertViolation("outside the volume's partitions") { g, s in
             let i = try index(s, "Simple")
             let path = s[i].devices[0].targets[0].params.split(separator: " ")[0]
-            let loc = try XCTUnwrap(g.disks.first { $0.location?.device == String(path) }?.location)
+            let loc = try XCTUnwrap(g.disks.first { $0.location?.device == DevicePath(String(path)) }?.location)
             // Inside the data area, but in the free space at its end.
             s[i].devices[0].targets[0].params = "\(path) \(loc.dataStart + loc.dataSize - s[i].devices[0].targets[0].length)"
         }
@@ -213,20 +242,4 @@ struct Mix {
     }
 }
 
-extension PlannedInventory {
-    /// The same result with other error text (errors name disks in input order).
-    func withErrors(_ errors: [String]) -> PlannedInventory {
-        var copy = self
-        copy.errors = errors
-        return copy
-    }
-}
 
-/// A source under another name.
-struct Renamed: SectorSource {
-    let image: DiskImage
-    let name: String
-    var sectorSize: Int { image.sectorSize }
-    var byteCount: UInt64 { image.byteCount }
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
-}

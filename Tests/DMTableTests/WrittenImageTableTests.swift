@@ -96,7 +96,7 @@ final class WrittenImageTableTests: XCTestCase {
         let all = groups(paths).first { $0.name.display == SampleSpecs.mbrGroupName }!
         for v in all.volumes where v.type == .mirrored || v.type == .raid5 {
             for disk in Set(v.partitions.map(\.diskID)) {
-                let name = all.disk(id: disk)!.location!.device
+                let name = all.disk(id: disk)!.location!.device.string!
                 let g = groups(paths.filter { $0 != name }).first { $0.name.display == SampleSpecs.mbrGroupName }!
                 let dv = g.volumes.first { $0.id == v.id }!
                 XCTAssertEqual(dv.state, .degraded)
@@ -128,7 +128,7 @@ final class WrittenImageTableTests: XCTestCase {
                 for d in try TablePlanner().plan(g, v).devices {
                     for t in d.targets where t.type == "linear" {
                         let p = t.params.split(separator: " ")
-                        let (lo, hi) = areas[String(p[0])]!
+                        let (lo, hi) = areas[DevicePath(String(p[0]))]!
                         let start = UInt64(p[1])!
                         XCTAssertTrue(start >= lo && start + t.length <= hi, "\(d.name): \(t.line)")
                     }

@@ -19,6 +19,8 @@ final class FakeKernel: DeviceMapperControl {
         var failCreate: [String: DMFailure] = [:]
         /// Extra opens (mounts) per device name.
         var extraOpens: [String: Int] = [:]
+        /// Set: device-mapper is unusable (no kernel driver, no library).
+        var listFailure: DeviceMapperError?
     }
     let state = Mutex(State())
 
@@ -29,8 +31,7 @@ final class FakeKernel: DeviceMapperControl {
                 return .failure(.failed(DMFailure(step: .create, device: device.name, errno: 17)))
             }
             let info = DMDeviceInfo(name: device.name, uuid: device.uuid,
-                                    number: DeviceNumber(major: 254, minor: s.nextMinor), readOnly: readOnly,
-                                    targetCount: device.targets.count)
+                                    number: DeviceNumber(major: 254, minor: s.nextMinor), readOnly: readOnly)
             s.nextMinor += 1
             s.devices[device.name] = Device(info: info, table: device.targets)
             s.log.append("create \(device.name)")
@@ -63,7 +64,8 @@ final class FakeKernel: DeviceMapperControl {
     }
 
     func list() throws(DeviceMapperError) -> [DMDeviceInfo] {
-        state.withLock { s in s.devices.keys.sorted().compactMap { snapshot(s, $0) } }
+        if let failure = state.withLock({ $0.listFailure }) { throw failure }
+        return state.withLock { s in s.devices.keys.sorted().compactMap { snapshot(s, $0) } }
     }
 
     func info(name: String) throws(DeviceMapperError) -> DMDeviceInfo? {
@@ -136,6 +138,23 @@ func mirrorStack(_ suffix: String = "") -> VolumeStack {
         #expect(result[0].steps.allSatisfy { $0.readOnly })
         #expect(result[0].steps[2].description.hasPrefix("dmsetup create ldm_vol --uuid LDM-vol --readonly"))
         #expect(kernel.names.isEmpty)
+    }
+
+    /// A dry run needs no device-mapper; a real run says why it failed
+    /// once, without an empty field or the volume named twice.
+    @Test func dryRunWithoutDeviceMapper() {
+        let kernel = FakeKernel()
+        kernel.state.withLock { $0.listFailure = .library(step: .list, device: nil, messages: ["Incompatible libdevmapper"]) }
+        let activator = Activator(deviceMapper: kernel, lockPath: nil)
+        let dry = activator.activate(stacks: [mirrorStack()], options: ActivationOptions(dryRun: true))
+        #expect(dry[0].state == .planned)
+        #expect(dry[0].steps.map(\.action) == [.create, .create, .create])
+        #expect(dry[0].notes.contains { $0.contains("device-mapper is not usable") && $0.contains("Incompatible libdevmapper") })
+        let real = activator.activate(stacks: [mirrorStack()])
+        #expect(real[0].state == .failed)
+        let text = real[0].error?.description ?? ""
+        #expect(!text.contains(": :"), "\(text)")
+        #expect(text.hasPrefix("WinDg/Volume1: ") && !(real[0].error?.detail ?? "").contains("WinDg/Volume1"), "\(text)")
     }
 
     @Test func failureRollsBackAndNamesTarget() {
@@ -231,5 +250,23 @@ func mirrorStack(_ suffix: String = "") -> VolumeStack {
         let result = activator.deactivate(volumes: volumes)
         #expect(result[0].state == .removed)
         #expect(kernel.names == ["other"])
+    }
+}
+
+/// Errors carry their cause through each layer and read once at the edge.
+@Suite struct ErrorTextTests {
+    @Test func libraryFailureWithoutDeviceReadsOnce() {
+        let error = DeviceMapperError.library(step: .list, device: nil,
+                                              messages: ["Incompatible libdevmapper 1.02.185 and kernel driver (unknown version)."])
+        #expect(error.description == "list devices: libdevmapper: Incompatible libdevmapper 1.02.185 and kernel driver (unknown version).")
+        let activation = Activator.kernelError(error, volume: "status")
+        #expect(activation.description == "status: list devices: libdevmapper: Incompatible libdevmapper 1.02.185 and kernel driver (unknown version).")
+    }
+
+    @Test func failedIoctlNamesStepDeviceAndKernelReason() {
+        let failure = DMFailure(step: .load, device: "ldm_vol_G_V", errno: 22,   // EINVAL
+                                kernelMessages: ["device-mapper: table: 254:3: raid: Device lookup failed"])
+        let activation = Activator.kernelError(.failed(failure), volume: "G/V")
+        #expect(activation.description == "G/V: load table of ldm_vol_G_V: EINVAL (Invalid argument): table: 254:3: raid: Device lookup failed")
     }
 }

@@ -21,6 +21,19 @@ import Testing
         }
     }
 
+    @Test func refusesImageFiles() throws {
+        // An image file has no device number: the kernel cannot load it.
+        let image = TableMember(number: nil, tablePath: "/tmp/disk.img", display: "/tmp/disk.img")
+        let device = DMDevice(name: "v", uuid: "LDM-x", targets: [
+            DMTarget(start: 0, length: 10, type: "linear", arguments: [.member(image), .word("63")]),
+        ])
+        #expect(throws: DeviceMapperError.self) { try DMNames.validateTable(device) }
+        var disk = device
+        disk.targets[0].arguments[0] = .member(TableMember(number: DeviceNumber(major: 8, minor: 16), tablePath: nil, display: "x"))
+        try DMNames.validateTable(disk)
+        #expect(disk.targets[0].params == "8:16 63")
+    }
+
     @Test func tableShape() throws {
         let ok = DMDevice(name: "v", uuid: "LDM-x", targets: [
             DMTarget(start: 0, length: 10, type: "linear", params: "8:16 0"),

@@ -4,15 +4,9 @@ import DMTable
 import LDM
 import LDMWriter
 import XCTest
-
-/// A written image under a /dev-style name, as the helper sees a disk.
-struct NamedImage: SectorSource {
-    let image: DiskImage
-    let name: String
-    var sectorSize: Int { image.sectorSize }
-    var byteCount: UInt64 { image.byteCount }
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
-}
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class HotplugTests: XCTestCase {
     func sampleRecords() throws -> (records: [RecordedDisk], fresh: [DiskMetadata]) {
@@ -108,16 +102,16 @@ final class HotplugTests: XCTestCase {
         let fresh = try sampleRecords().fresh
         for g in GroupAssembler.assemble(fresh).groups {
             for v in g.volumes {
-                XCTAssertTrue(UdevQueries.isVolumeUUID(DeviceNames.volumeUUID(g, v)))
+                XCTAssertTrue(DeviceNames.isVolumeUUID(DeviceNames.volumeUUID(g, v)))
                 for p in v.partitions {
-                    XCTAssertFalse(UdevQueries.isVolumeUUID(DeviceNames.partitionUUID(g, v, p)))
+                    XCTAssertFalse(DeviceNames.isVolumeUUID(DeviceNames.partitionUUID(g, v, p)))
                 }
             }
         }
-        XCTAssertTrue(UdevQueries.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone2-v17"))
-        XCTAssertFalse(UdevQueries.isVolumeUUID("LDM-../../etc/passwd"))
-        XCTAssertFalse(UdevQueries.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17/x"))
-        XCTAssertTrue(UdevQueries.sameVolume("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17",
+        XCTAssertTrue(DeviceNames.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone2-v17"))
+        XCTAssertFalse(DeviceNames.isVolumeUUID("LDM-../../etc/passwd"))
+        XCTAssertFalse(DeviceNames.isVolumeUUID("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17/x"))
+        XCTAssertTrue(DeviceNames.sameVolume("LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-v17",
                                              "LDM-03c0c4fc-8b6f-402b-9431-4be2e5823b1c-clone1-v17"))
         XCTAssertNil(RunState(root: "/tmp/x").volumePath("LDM-a/../b"))
     }
@@ -134,5 +128,43 @@ extension String {
     func replacingFirst(_ a: String, with b: String) -> String {
         guard let r = range(of: a) else { return self }
         return replacingCharacters(in: r, with: b)
+    }
+}
+
+final class LaunchTests: XCTestCase {
+    /// A lock held elsewhere is waited for only so long: a udev worker
+    /// must give up (and say why) before udev kills it.
+    func testStateLockWaitIsBounded() throws {
+        let root = NSTemporaryDirectory() + "ldmctl-lock-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let state = RunState(root: root)
+        state.prepare()
+        let holder = open(state.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        XCTAssertGreaterThanOrEqual(holder, 0)
+        XCTAssertEqual(flock(holder, LOCK_EX), 0)
+        let start = monotonicSeconds()
+        XCTAssertThrowsError(try state.locked(timeout: 0.3) { XCTFail("ran without the lock") }) { error in
+            XCTAssertTrue("\(error)".contains("gave up waiting for \(state.lockPath)"), "\(error)")
+        }
+        let waited = monotonicSeconds() - start
+        XCTAssertGreaterThanOrEqual(waited, 0.3)
+        XCTAssertLessThan(waited, 5)
+        close(holder)   // released: taken at once
+        XCTAssertEqual(try state.locked(timeout: 0.3) { 7 }, 7)
+    }
+
+    /// Transient units must be able to start while the boot unit runs
+    /// (before sysinit.target): no default dependencies, stopped at shutdown.
+    func testTransientUnitsRunInEarlyBoot() {
+        let service = Launcher.serviceArguments("/usr/bin/systemd-run", unit: "u", description: "d", command: ["/x", "a"])
+        let timer = Launcher.timerArguments("/usr/bin/systemd-run", unit: "t", seconds: 9, description: "d", command: ["/x"])
+        for p in ["DefaultDependencies=no", "Conflicts=shutdown.target", "Before=shutdown.target"] {
+            XCTAssertTrue(service.contains("--property=\(p)"), p)
+            XCTAssertTrue(timer.contains("--timer-property=\(p)"), p)
+            XCTAssertTrue(timer.contains("--property=\(p)"), p)
+        }
+        XCTAssertEqual(Array(service.suffix(2)), ["/x", "a"])
+        XCTAssertTrue(timer.contains("--on-active=9"))
+        XCTAssertTrue(service.contains("--no-block") && timer.contains("--no-block"))
     }
 }

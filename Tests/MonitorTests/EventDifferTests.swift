@@ -13,7 +13,7 @@ struct World {
     static func state(present: Set<String>, health: [String: (MonitorHealth, [String], Bool)] = [:]) -> MonitorState {
         if present.isEmpty { return .empty }
         let disks = Self.disks.map {
-            DiskState(guid: "guid-\($0)", name: LDMName($0), device: present.contains($0) ? "/dev/loop\($0.dropFirst())" : nil)
+            DiskState(guid: "guid-\($0)", name: LDMName($0), device: present.contains($0) ? DevicePath("/dev/loop\($0.dropFirst())") : nil)
         }
         let volumes = Self.volumes.map { v -> ObservedVolume in
             let active = v.disks.allSatisfy(present.contains)
@@ -38,7 +38,7 @@ struct Folded: Equatable {
     mutating func apply(_ e: MonitorEvent) {
         let v = e.volumeGuid ?? ""
         switch e.kind {
-        case .diskAdded: disks[e.disk!.display] = e.device!
+        case .diskAdded: disks[e.disk!.display] = e.device!.display
         case .diskRemoved: disks[e.disk!.display] = nil
         case .groupComplete: complete[e.groupGuid] = true
         case .groupIncomplete: complete[e.groupGuid] = false
@@ -56,7 +56,7 @@ struct Folded: Equatable {
     func matches(_ s: MonitorState) -> Bool {
         var want = Folded()
         for g in s.groups {
-            for d in g.disks { if let dev = d.device { want.disks[d.name.display] = dev } }
+            for d in g.disks { if let dev = d.device { want.disks[d.name.display] = dev.display } }
             for v in g.volumes where v.active {
                 want.active.insert(v.guid)
                 want.health[v.guid] = v.health
@@ -189,7 +189,7 @@ func permutations<T>(_ items: [T]) -> [[T]] {
                                                 health: .degraded, failedMembers: [LDMName("D4")])
         let e = EventDiffer.events(from: all, to: gone)
         #expect(e.map(\.kind) == [.diskRemoved, .groupIncomplete, .volumeDegraded])
-        #expect(e[0].disk == LDMName("D4") && e[0].device == "/dev/loop4" && e[2].member == LDMName("D4"))
+        #expect(e[0].disk == LDMName("D4") && e[0].device == DevicePath("/dev/loop4") && e[2].member == LDMName("D4"))
         // Every disk gone: the group was incomplete already, volumes go.
         let empty = EventDiffer.events(from: gone, to: .empty)
         #expect(empty.filter { $0.kind == .diskRemoved }.count == 3)

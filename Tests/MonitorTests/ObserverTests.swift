@@ -4,12 +4,13 @@ import LDM
 import LDMWriter
 import DMTable
 import DeviceMapper
-import Activation
+@testable import Activation
 @testable import Monitor
 
 /// Volume health from the kernel's view, as `SystemObserver` reads it:
-/// active volumes are built as `Activator.status()` returns them (decoded,
-/// since their fields come only from the kernel), over a written group.
+/// active volumes are built as `Activator.status()` returns them (through
+/// the internal initialisers, since their fields come only from the
+/// kernel), over a written group.
 @Suite struct ObserverTests {
     static let MiB = ImageSpec.MiB
 
@@ -36,7 +37,7 @@ import Activation
     func raidVolume(_ g: DiskGroup, _ v: Volume, status health: String, missing: Set<Int> = []) throws -> ActiveVolume {
         let members: [[Partition]] = v.type == .mirrored ? v.components.map(\.partitions)
                                                           : v.components[0].partitions.map { [$0] }
-        var devices: [[String: Any]] = []
+        var devices: [ActiveDevice] = []
         var args: [String] = []
         for (i, m) in members.enumerated() {
             if missing.contains(i) { args.append("- -"); continue }
@@ -50,22 +51,15 @@ import Activation
         let status = "\(level) \(members.count) \(health) 4096/4096 idle 0"
         devices.append(device(name: "top", uuid: DeviceNames.volumeUUID(g, v), minor: 10, type: "raid",
                               params: params, status: status))
-        return try decode(devices)
+        return ActiveVolume(devices: devices, health: .ok)
     }
 
-    func device(name: String, uuid: String, minor: Int, type: String, params: String, status: String) -> [String: Any] {
-        var target: [String: Any] = ["start": 0, "length": 4096, "type": type, "params": params, "status": status]
-        if let h = DMRedundancyHealth.parse(type: type, tableParams: params, status: status) {
-            target["health"] = try! JSONSerialization.jsonObject(with: JSONEncoder().encode(h))
-        }
-        return ["name": name, "uuid": uuid, "number": ["major": 253, "minor": minor], "kernelName": "dm-\(minor)",
-                "openCount": 0, "readOnly": false, "suspended": false, "holders": [String](), "dependencies": [Any](),
-                "targets": [target]]
-    }
-
-    func decode(_ devices: [[String: Any]]) throws -> ActiveVolume {
-        let data = try JSONSerialization.data(withJSONObject: ["devices": devices, "health": "ok"])
-        return try JSONDecoder().decode(ActiveVolume.self, from: data)
+    func device(name: String, uuid: String, minor: Int, type: String, params: String, status: String) -> ActiveDevice {
+        let target = ActiveTarget(start: 0, length: 4096, type: type, params: params, status: status,
+                                  health: DMRedundancyHealth.parse(type: type, tableParams: params, status: status))
+        return ActiveDevice(name: name, uuid: uuid, number: DeviceNumber(major: 253, minor: UInt32(minor)),
+                            kernelName: "dm-\(minor)", openCount: 0, readOnly: false, suspended: false,
+                            holders: [], dependencies: [], targets: [target])
     }
 
     func diskName(_ g: DiskGroup, column: Int, of v: Volume) -> LDMName {
@@ -130,10 +124,10 @@ import Activation
         let g = try group()
         let v = try volume(g, "Spanned")
         let p = v.partitions[1]
-        let active = try decode([
+        let active = ActiveVolume(devices: [
             device(name: "top", uuid: DeviceNames.volumeUUID(g, v), minor: 5, type: "linear", params: "7:0 2048", status: ""),
             device(name: "part", uuid: DeviceNames.partitionUUID(g, v, p), minor: 6, type: "error", params: "", status: ""),
-        ])
+        ], health: .ok)
         let s = SystemObserver.volumeState(g, v, active: active)
         #expect(s.health == .failed && s.failedMembers == [g.disk(id: p.diskID)!.name])
     }

@@ -94,3 +94,22 @@ for label in "ldmtool create all" "dmsetup create --concise" "ldmctl activate --
     [ -n "${samples[$label]:-}" ] && summary "$label"
 done
 [ -n "${samples["ldmctl activate --all"]:-}" ] || echo "(ldmctl activate not available yet: $LDMCTL)"
+
+# Ratios of the medians (target: ldmctl activate --all at most 0.6x the
+# one-call dmsetup floor).
+median() {
+    local sorted n
+    sorted=$(tr ' ' '\n' <<<"${samples[$1]:-}" | grep . | sort -n)
+    n=$(grep -c . <<<"$sorted")
+    [ "$n" -gt 0 ] && sed -n "$(( (n + 1) / 2 ))p" <<<"$sorted"
+}
+ratio() { # A B: median(A) / median(B)
+    local a b
+    a=$(median "$1"); b=$(median "$2")
+    [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && printf '%-58s %s\n' "$1 / $2" "$(echo "scale=2; $a / $b" | bc)x"
+}
+echo
+ratio "ldmctl activate --all" "dmsetup create --concise"
+ratio "ldmctl activate --all" "ldmtool create all"
+ratio "ldmtool create all" "dmsetup create --concise"
+ratio "ldmctl deactivate --all" "dmsetup remove (2 calls)"

@@ -27,4 +27,11 @@ int dmshim_log_last_errno(void);
 /* NULL once libdevmapper is loaded (see dmload.c), else why it could not be. */
 const char *dmshim_load_error(void);
 
+/* Removes the device `name` with DM_DEFERRED_REMOVE, straight through the
+ * ioctl (as systemd does): libdevmapper would remove the /dev/mapper node
+ * of a device that stays until its last user closes it. Returns 1 if the
+ * removal was deferred (the device is open), 0 if it is gone, -errno on
+ * failure. */
+int dmshim_deferred_remove(const char *name);
+
 #endif

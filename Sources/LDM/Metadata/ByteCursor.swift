@@ -83,17 +83,4 @@ public struct ByteCursor: Sendable {
         let field = try bytes(width)
         return Array(field.prefix { $0 != 0 })
     }
-
-    /// Big-endian integer at an absolute position, without moving.
-    public func peekBigEndian(at position: Int, width: Int) throws -> UInt64 {
-        var copy = self
-        try copy.seek(to: position)
-        return try copy.bigEndian(width)
-    }
-
-    public func peekBytes(at position: Int, count: Int) throws -> ArraySlice<UInt8> {
-        var copy = self
-        try copy.seek(to: position)
-        return try copy.bytes(count)
-    }
 }

@@ -1,7 +1,8 @@
 /// Everything read from one dynamic disk: its partition table, the PRIVHEAD
 /// copy used, and the records of its copy of the group's database.
 public struct DiskMetadata: Sendable {
-    public var device: String
+    /// The device or image path exactly as given (escape it to print it).
+    public var device: DevicePath
     public var sectorSize: Int
     public var diskSectors: UInt64
     public var partitionTable: PartitionTable
@@ -62,7 +63,7 @@ struct MetadataReader<Source: SectorSource> {
         let header = try readPrivateHeader(table)
         let toc = try readTOC(header)
         let (vmdb, records) = try readDatabase(header, toc)
-        return DiskMetadata(device: device, sectorSize: sectorSize, diskSectors: source.sectorCount,
+        return DiskMetadata(device: source.path, sectorSize: sectorSize, diskSectors: source.sectorCount,
                             partitionTable: table, privateHeader: header, toc: toc, vmdb: vmdb,
                             records: records, notes: notes, bytesRead: bytesRead)
     }
@@ -97,8 +98,11 @@ struct MetadataReader<Source: SectorSource> {
             ?? table.metadataEntry?.firstLBA
             ?? (source.sectorCount >= databaseSectors ? source.sectorCount - databaseSectors : nil)
         if let start = databaseStart {
-            for offset in privateHeaderBackups where start + offset != table.privateHeaderLBA {
-                candidates.append((start + offset, "backup PRIVHEAD (database sector \(offset))"))
+            for offset in privateHeaderBackups {
+                // Checked: `start` may come from a partition entry.
+                let (lba, overflow) = start.addingReportingOverflow(offset)
+                guard !overflow, lba != table.privateHeaderLBA else { continue }
+                candidates.append((lba, "backup PRIVHEAD (database sector \(offset))"))
             }
             for (lba, what) in candidates.dropFirst() where lba < source.sectorCount { parse(lba, what, &self) }
         }

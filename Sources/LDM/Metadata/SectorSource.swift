@@ -3,6 +3,8 @@
 public protocol SectorSource {
     /// The path (or test name) to name in errors.
     var name: String { get }
+    /// The device or image path exactly as given; by default `name`.
+    var path: DevicePath { get }
     /// Logical sector size in bytes: 512 or 4096.
     var sectorSize: Int { get }
     /// Size of the whole device in bytes.
@@ -13,6 +15,8 @@ public protocol SectorSource {
 
 extension SectorSource {
     public var sectorCount: UInt64 { byteCount / UInt64(sectorSize) }
+
+    public var path: DevicePath { DevicePath(name) }
 
     /// Reads `count` logical sectors from `lba`, refusing ranges past the end
     /// (with an error naming the structure) before any allocation is made.
@@ -33,7 +37,7 @@ extension SectorSource {
     }
 
     /// The source's name made safe to print.
-    public var displayName: String { LDMName(name).display }
+    public var displayName: String { path.display }
 }
 
 /// An in-memory disk, for tests and the fuzzer.

@@ -2,7 +2,7 @@
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`. LDM stores GUIDs both as ASCII
 /// (PRIVHEAD, revision-3 records) and as 16 binary bytes in RFC 4122 order
 /// (revision-4 records, volume GUIDs).
-public struct GUID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct GUID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let text: String
 
     /// Parses ASCII text; nil unless it is exactly a GUID (hex digits and
@@ -54,17 +54,4 @@ public struct GUID: Hashable, Comparable, Sendable, Codable, CustomStringConvert
     public var isZero: Bool { text == "00000000-0000-0000-0000-000000000000" }
     public var description: String { text }
     public static func < (a: GUID, b: GUID) -> Bool { a.text < b.text }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(text)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let g = GUID(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a GUID"))
-        }
-        self = g
-    }
 }

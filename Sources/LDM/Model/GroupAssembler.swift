@@ -15,15 +15,36 @@ public enum GroupAssembler {
         for guid in byGroup.keys.sorted() {
             for (index, set) in cloneSets(byGroup[guid]!).enumerated() {
                 do {
-                    groups.append(try build(guid: guid, cloneIndex: index, members: set))
+                    let (group, problems) = try build(guid: guid, cloneIndex: index, members: set)
+                    groups.append(group)
+                    errors += problems
                 } catch let error as LDMError {
                     errors.append(error)
                 } catch {
-                    errors.append(LDMError(.invalid, device: set[0].device, location: "disk group \(guid)", "\(error)"))
+                    errors.append(LDMError(.invalid, device: set[0].device.display, location: "disk group \(guid)", "\(error)"))
                 }
             }
         }
+        numberSameNames(&groups)
         return Result(groups: groups, errors: errors)
+    }
+
+    /// Different groups (GUIDs) with one name: the first in GUID order
+    /// keeps it, the others are numbered (device names get `.dup<k>`).
+    static func numberSameNames(_ groups: inout [DiskGroup]) {
+        let byName = Dictionary(grouping: groups.indices, by: { groups[$0].name.deviceSafe })
+        for indices in byName.values {
+            let guids = Set(indices.map { groups[$0].guid }).sorted()
+            guard guids.count > 1 else { continue }
+            for i in indices {
+                let k = guids.firstIndex(of: groups[i].guid)!
+                groups[i].sameNameIndex = k
+                let others = indices.filter { groups[$0].guid != groups[i].guid }
+                    .map { "\(groups[$0].guid) (\(groups[$0].disks.compactMap { $0.location?.device.display }.joined(separator: ", ")))" }
+                groups[i].notes.append("other disk groups have the same name: \(Set(others).sorted().joined(separator: "; "))"
+                    + (k > 0 ? "; this one's device names carry .dup\(k)" : "; this one (the first by GUID) keeps the plain name"))
+            }
+        }
     }
 
     /// Devices that carry the same group and disk GUID are copies of one
@@ -42,24 +63,19 @@ public enum GroupAssembler {
         return sets.map { $0.sorted { $0.device < $1.device } }
     }
 
-    static func build(guid: GUID, cloneIndex: Int, members: [DiskMetadata]) throws -> DiskGroup {
-        var notes: [String] = []
-        // The newest committed configuration wins; say which disks are behind.
-        let newest = members.max { a, b in
-            a.vmdb.committedSequence != b.vmdb.committedSequence
-                ? a.vmdb.committedSequence < b.vmdb.committedSequence
-                : a.device > b.device
-        }!
-        for m in members where m.vmdb.committedSequence != newest.vmdb.committedSequence {
-            notes.append("\(m.device) holds an older database (committed sequence \(m.vmdb.committedSequence)); using sequence \(newest.vmdb.committedSequence) from \(newest.device)")
-        }
+    /// The group from one set of present disks, and the problems found on
+    /// the way that did not stop it (foreign disks, outvoted copies).
+    static func build(guid: GUID, cloneIndex: Int, members all: [DiskMetadata]) throws -> (DiskGroup, [LDMError]) {
+        let choice = try ConfigurationChoice(guid: guid, members: all)
+        let members = choice.members
+        let newest = choice.chosen.holders[0]
+        var notes = choice.notes
         for m in members { notes += m.notes.map { "\(m.device): \($0)" } }
-
-        let location = "database (committed sequence \(newest.vmdb.committedSequence))"
-        let config = try ConfigurationBuilder(device: newest.device, location: location).build(newest.records)
+        let location = ConfigurationChoice.location(newest)
+        let config = choice.chosen.configuration
         let sectorSizes = Set(members.map(\.sectorSize))
         guard sectorSizes.count == 1 else {
-            throw LDMError(.inconsistent, device: newest.device, location: "disk group \(guid)", field: "sector size",
+            throw LDMError(.inconsistent, device: newest.device.display, location: "disk group \(guid)", field: "sector size",
                            "members have different sector sizes: \(sectorSizes.sorted())")
         }
 
@@ -70,25 +86,35 @@ public enum GroupAssembler {
                 continue
             }
             let h = m.privateHeader
-            let entry = m.partitionTable.dataEntry
             disks[i].location = DiskLocation(
                 device: m.device, sectorSize: m.sectorSize, partitionStyle: m.partitionTable.style,
                 dataStart: h.logicalDiskStart, dataSize: h.logicalDiskSize,
-                databaseStart: h.configStart, databaseSize: h.configSize,
-                dataPartitionNumber: entry?.number, dataPartitionStart: entry?.firstLBA,
-                dataPartitionSectors: entry?.sectorCount)
+                databaseStart: h.configStart, databaseSize: h.configSize)
         }
 
         var volumes = config.volumes
-        try checkExtents(disks: disks, volumes: volumes, device: newest.device, location: location)
+        try checkByteSizes(volumes, sectorSize: sectorSizes.first!, device: newest.device.display, location: location)
+        try checkExtents(disks: disks, volumes: volumes, device: newest.device.display, location: location)
         let present = Set(disks.filter(\.isPresent).map(\.id))
         for i in volumes.indices { volumes[i].state = state(of: volumes[i], present: present) }
         for i in disks.indices { disks[i].regions = regions(of: disks[i], volumes: volumes) }
 
-        return DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
+        return (DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
                          cloneIndex: cloneIndex, disks: disks, volumes: volumes,
                          committedSequence: newest.vmdb.committedSequence, databaseSource: newest.device,
-                         notes: notes, sectorSize: sectorSizes.first!)
+                         notes: notes, sectorSize: sectorSizes.first!), choice.problems)
+    }
+
+    /// A volume's size and chunk size in bytes must fit 64 bits: a volume on
+    /// missing disks is bounded by no disk, and `show` prints bytes.
+    static func checkByteSizes(_ volumes: [Volume], sectorSize: Int, device: String, location: String) throws {
+        for v in volumes {
+            for (field, sectors) in [("size", v.size), ("chunk size", v.chunkSize)]
+            where sectors.multipliedReportingOverflow(by: UInt64(sectorSize)).overflow {
+                throw LDMError(.invalid, device: device, location: location, field: "volume \(v.name.display): \(field)",
+                               "\(sectors) sectors of \(sectorSize) bytes do not fit in 64 bits")
+            }
+        }
     }
 
     /// Every partition must lie inside its disk's data area (where the disk

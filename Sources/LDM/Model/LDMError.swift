@@ -2,7 +2,7 @@
 /// device it came from, where on it (which structure and copy) and the field,
 /// so a user can tell which disk of a group is at fault.
 public struct LDMError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Codable {
+    public enum Kind: String, Sendable {
         /// The device has no LDM metadata at all (not a dynamic disk).
         case notLDM = "not-ldm"
         /// Reading failed or stopped short.

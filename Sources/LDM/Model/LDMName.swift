@@ -1,7 +1,7 @@
 /// A name read from disk: raw, untrusted bytes (LDM does not promise UTF-8,
 /// and a crafted disk can put anything here). Never print `raw`; use
 /// `display` for humans and `DeviceName` rules for device-mapper names.
-public struct LDMName: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct LDMName: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let raw: [UInt8]
 
     public init(_ raw: [UInt8]) { self.raw = raw }
@@ -57,15 +57,6 @@ public struct LDMName: Hashable, Comparable, Sendable, Codable, CustomStringConv
     }
 
     public static func < (a: LDMName, b: LDMName) -> Bool { a.raw.lexicographicallyPrecedes(b.raw) }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(display)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(try decoder.singleValueContainer().decode(String.self))
-    }
 }
 
 /// ASCII of one lower-case hex digit.

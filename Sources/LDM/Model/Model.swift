@@ -1,12 +1,12 @@
 /// The configuration of dynamic disks as a user sees it: groups of disks,
 /// and volumes made of partitions on those disks.
 
-public enum VolumeType: String, Sendable, Codable, CaseIterable {
+public enum VolumeType: String, Sendable, CaseIterable {
     case simple, spanned, striped, mirrored, raid5
 }
 
 /// Whether a volume can be read with the disks that are present.
-public enum VolumeState: String, Sendable, Codable {
+public enum VolumeState: String, Sendable {
     /// Every member is present.
     case complete
     /// Readable, without redundancy: a mirror with at least one whole plex,
@@ -17,9 +17,9 @@ public enum VolumeState: String, Sendable, Codable {
 }
 
 /// Where a present disk is and how it is laid out.
-public struct DiskLocation: Equatable, Sendable, Codable {
-    /// Device or image path as given (display-escaped when printed).
-    public var device: String
+public struct DiskLocation: Equatable, Sendable {
+    /// Device or image path exactly as given (escaped only when printed).
+    public var device: DevicePath
     public var sectorSize: Int
     public var partitionStyle: PartitionTable.Style
     /// Logical sectors.
@@ -27,14 +27,9 @@ public struct DiskLocation: Equatable, Sendable, Codable {
     public var dataSize: UInt64
     public var databaseStart: UInt64
     public var databaseSize: UInt64
-    /// The partition-table entry that covers the data area (MBR 0x42 entry
-    /// or GPT LDM data partition): number and first sector.
-    public var dataPartitionNumber: Int?
-    public var dataPartitionStart: UInt64?
-    public var dataPartitionSectors: UInt64?
 }
 
-public struct Partition: Equatable, Sendable, Codable {
+public struct Partition: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var diskID: UInt64
@@ -49,13 +44,13 @@ public struct Partition: Equatable, Sendable, Codable {
 /// A component is a plex of a mirror, or the single component of any other
 /// volume. Partitions are in volume order (spanned: by volume offset;
 /// striped and RAID-5: by column).
-public struct Component: Equatable, Sendable, Codable {
+public struct Component: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var partitions: [Partition]
 }
 
-public struct Volume: Equatable, Sendable, Codable {
+public struct Volume: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var guid: GUID?
@@ -80,7 +75,7 @@ public struct Volume: Equatable, Sendable, Codable {
 }
 
 /// A piece of a disk's data area: used by a partition, or free.
-public struct Region: Equatable, Sendable, Codable {
+public struct Region: Equatable, Sendable {
     public var start: UInt64
     public var size: UInt64
     /// nil when free.
@@ -88,7 +83,7 @@ public struct Region: Equatable, Sendable, Codable {
     public var volumeName: LDMName?
 }
 
-public struct Disk: Equatable, Sendable, Codable {
+public struct Disk: Equatable, Sendable {
     public var id: UInt64
     public var name: LDMName
     public var guid: GUID
@@ -101,23 +96,27 @@ public struct Disk: Equatable, Sendable, Codable {
     public var isPresent: Bool { location != nil }
 }
 
-public struct DiskGroup: Equatable, Sendable, Codable {
+public struct DiskGroup: Equatable, Sendable {
     public var guid: GUID
     public var name: LDMName
     /// 0 for the first set of disks carrying this GUID; 1, 2, ... for
     /// further sets (clones) found at the same time.
     public var cloneIndex: Int
+    /// 0 unless another group (another GUID) found at the same time has
+    /// the same device-safe name: then 1, 2, ... in GUID order, so the
+    /// device names of both stay unique.
+    public var sameNameIndex: Int = 0
     public var disks: [Disk]
     public var volumes: [Volume]
     /// Committed sequence of the database copy used, and the disk it came from.
     public var committedSequence: UInt64
-    public var databaseSource: String
+    public var databaseSource: DevicePath
     public var notes: [String]
     /// All disks are 512 or all 4096 bytes per sector.
     public var sectorSize: Int
 
     public init(guid: GUID, name: LDMName, cloneIndex: Int, disks: [Disk], volumes: [Volume],
-                committedSequence: UInt64, databaseSource: String, notes: [String], sectorSize: Int) {
+                committedSequence: UInt64, databaseSource: DevicePath, notes: [String], sectorSize: Int) {
         self.guid = guid; self.name = name; self.cloneIndex = cloneIndex; self.disks = disks
         self.volumes = volumes; self.committedSequence = committedSequence
         self.databaseSource = databaseSource; self.notes = notes; self.sectorSize = sectorSize

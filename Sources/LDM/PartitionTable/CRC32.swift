@@ -9,7 +9,11 @@ public enum CRC32 {
 
     public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
         var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        // One lookup of the table, not one per byte (the GPT entry array
+        // is 16 KiB and every disk of every scan has one).
+        table.withUnsafeBufferPointer { t in
+            for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
         return crc ^ 0xFFFF_FFFF
     }
 }

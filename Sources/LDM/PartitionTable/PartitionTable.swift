@@ -2,7 +2,7 @@
 /// ordinary partitions cover the LDM areas (used to map through a partition
 /// device when the whole disk is busy).
 public struct PartitionTable: Equatable, Sendable {
-    public enum Style: String, Sendable, Codable { case mbr, gpt }
+    public enum Style: String, Sendable { case mbr, gpt }
 
     /// One partition-table entry that matters to LDM.
     public struct Entry: Equatable, Sendable {
@@ -100,11 +100,20 @@ public struct PartitionTable: Equatable, Sendable {
         var data: Entry?
         for i in 0..<Int(entryCount) {
             let base = i * Int(entrySize)
-            guard let type = GUID(binary: mixedEndianGUID(array[base..<base + 16])) else { continue }
+            // Only the two LDM entries are measured: any other entry's LBAs
+            // (a foreign disk may hold anything there) are none of our business.
+            // An all-zero type is an unused entry (most of the array).
+            guard array[base..<base + 16].contains(where: { $0 != 0 }),
+                  let type = GUID(binary: mixedEndianGUID(array[base..<base + 16])),
+                  type == ldmMetadataType || type == ldmDataType else { continue }
             var e = ByteCursor(array, offset: base + 32)
             let first = try e.u64().byteSwapped
             let last = try e.u64().byteSwapped
-            guard last >= first else { continue }
+            // Inside the disk, so sizes and every LBA derived from them fit.
+            guard first <= last, last < source.sectorCount else {
+                throw LDMError(.invalid, device: device, location: "GPT partition entry \(i + 1)", field: "first/last LBA",
+                               "LDM \(type == ldmDataType ? "data" : "metadata") partition \(first)...\(last) does not lie inside the \(source.sectorCount)-sector disk")
+            }
             let entry = Entry(number: i + 1, firstLBA: first, sectorCount: last - first + 1)
             if type == ldmMetadataType, metadata == nil { metadata = entry }
             if type == ldmDataType, data == nil { data = entry }

@@ -13,3 +13,18 @@ extension DiskImage: SectorSource {
         return read(at: offset, count: count, includeContent: true)
     }
 }
+
+/// A written image under another device name: a `/dev`-style name as the
+/// udev helper sees a disk, or a forged disk beside the real one it copies
+/// (both have the same disk name in their specs).
+public struct NamedImage: SectorSource {
+    public let image: DiskImage
+    public let name: String
+    public init(image: DiskImage, name: String) {
+        self.image = image
+        self.name = name
+    }
+    public var sectorSize: Int { image.sectorSize }
+    public var byteCount: UInt64 { image.byteCount }
+    public func read(at offset: UInt64, count: Int) throws -> [UInt8] { try image.read(at: offset, count: count) }
+}

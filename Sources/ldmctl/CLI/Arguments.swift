@@ -17,6 +17,9 @@ struct ParsedArguments {
     var flags: Set<String> = []
     var values: [String: [String]] = [:]
     var positional: [String] = []
+    /// `-h` or `--help` stood where an option may stand (not after `--`,
+    /// not as an option's value).
+    var help = false
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
     func value(_ name: String) -> String? { values[name]?.last }
@@ -62,10 +65,18 @@ enum ArgumentParserLite {
                 let body = a.dropFirst(2)
                 let name = body.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
                 let inline = body.contains("=") ? String(body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[1]) : nil
+                if name == "help", inline == nil, spec(long: name) == nil {
+                    result.help = true
+                    return result
+                }
                 guard let s = spec(long: name) else { throw UsageError(message: "unknown option --\(LDMNameDisplay.safe(name))") }
                 try take(s, inline: inline)
             } else if a.hasPrefix("-"), a.count > 1 {
                 for (n, c) in a.dropFirst().enumerated() {
+                    if c == "h", spec(short: c) == nil {
+                        result.help = true
+                        return result
+                    }
                     guard let s = spec(short: c) else { throw UsageError(message: "unknown option -\(LDMNameDisplay.safe(String(c)))") }
                     if case .flag = s.kind {
                         try take(s, inline: nil)

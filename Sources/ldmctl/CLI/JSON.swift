@@ -4,6 +4,8 @@ indirect enum JSON {
     case object([(String, JSON)])
     case array([JSON])
     case string(String)
+    /// A path: bytes that need not be UTF-8.
+    case path([UInt8])
     case number(UInt64)
     case int(Int)
     case bool(Bool)
@@ -42,6 +44,7 @@ indirect enum JSON {
             }
             out += String(repeating: " ", count: indent) + "]"
         case .string(let s): JSON.quote(s, into: &out)
+        case .path(let bytes): JSON.quote(bytes, into: &out)
         case .number(let n): out += String(n)
         case .int(let n): out += String(n)
         case .bool(let b): out += b ? "true" : "false"
@@ -49,9 +52,54 @@ indirect enum JSON {
         }
     }
 
+    /// A byte string: its UTF-8 as text; each byte that is not part of
+    /// valid UTF-8 as the lone surrogate `\udcXX` (the convention of
+    /// Python's `surrogateescape`, so `os.fsencode` gives the bytes back).
+    static func quote(_ bytes: [UInt8], into out: inout String) {
+        if let s = String(validating: bytes, as: UTF8.self) { return quote(s, into: &out) }
+        var scalars = String.UnicodeScalarView()
+        var text = ""
+        func flush() {
+            guard !scalars.isEmpty else { return }
+            text += String(scalars)
+            scalars = String.UnicodeScalarView()
+        }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var position = 0
+        var pieces: [(String, [UInt8])] = []   // text, then invalid bytes after it
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                scalars.append(Unicode.UTF8.decode(encoded))
+                position += encoded.count
+            case .error(let length):
+                flush()
+                pieces.append((text, Array(bytes[position..<position + length])))
+                text = ""
+                position += length
+            case .emptyInput:
+                break loop
+            }
+        }
+        flush()
+        out += "\""
+        for (t, bad) in pieces {
+            quoteBody(t, into: &out)
+            for b in bad { out += "\\udc" + String(b >> 4, radix: 16) + String(b & 0xF, radix: 16) }
+        }
+        quoteBody(text, into: &out)
+        out += "\""
+    }
+
     /// RFC 8259 string escaping; control characters as \u00XX.
     static func quote(_ s: String, into out: inout String) {
         out += "\""
+        quoteBody(s, into: &out)
+        out += "\""
+    }
+
+    static func quoteBody(_ s: String, into out: inout String) {
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
@@ -64,6 +112,5 @@ indirect enum JSON {
             default: out.unicodeScalars.append(u)
             }
         }
-        out += "\""
     }
 }

@@ -103,7 +103,7 @@ bad=$(udevadm info -q property "/dev/ldm/Hot/$odd" | grep '^LDM_' | grep -v '^LD
 assert_eq "$bad" "" "every LDM_ property is in the safe charset"
 assert_eq "$(find /dev/ldm | LC_ALL=C grep -v '^[A-Za-z0-9+._/:-]*$' || true)" "" "every name under /dev/ldm is in the safe charset"
 
-# --- kernel partitions: pieces hidden, a simple volume's partition not ---
+# --- kernel partitions: all hidden (the volume advertises the file system) ---
 role_of() { udevadm info -q property "$1" | sed -n 's/^LDM_PARTITION_ROLE=//p'; }
 d1=$(basename $LOOP_Hot_D1)
 seen=""
@@ -114,9 +114,7 @@ for p in /sys/block/$d1/${d1}p*; do
     props=$(udevadm info -q property $dev)
     seen="$seen $role"
     case $role in
-        simple)
-            case "$props" in *UDISKS_IGNORE=1*) fail "$dev (simple) hidden" ;; *) pass "$dev (simple volume) stays usable" ;; esac ;;
-        spanned|raid5|striped|mirrored)
+        simple|spanned|raid5|striped|mirrored)
             assert_contains "$props" "UDISKS_IGNORE=1" "$dev ($role piece): UDISKS_IGNORE=1"
             assert_contains "$props" "SYSTEMD_READY=0" "$dev ($role piece): SYSTEMD_READY=0" ;;
     esac

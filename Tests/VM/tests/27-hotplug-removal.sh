@@ -1,5 +1,6 @@
 # Hotplug: disks going away. A volume that cannot work without the disk is
-# removed, unless it is open: then it stays and the log says why. A mirror
+# removed; if it is open, its I/O fails at once (error table) and it is
+# removed when its last user closes it (deferred removal). A mirror
 # that keeps a whole plex keeps running (degraded). A loop device detached
 # (udev sees "change" with no media) loses its record.
 . "$VM_LIB"
@@ -35,18 +36,27 @@ assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple ${V}Spanned" "Striped remov
 assert_not_exists /dev/ldm/Rem/Striped "/dev/ldm/Rem/Striped gone"
 assert_not_exists "$HOTPLUG_STATE/disks/$(devnum $r2)" "R2's record removed"
 assert_eq "$(count_log 'removed Rem/Striped .*it lost disk')" 1 "log: Striped removed because it lost a disk"
-assert_eq "$(count_log 'left Rem/Spanned .*active although it lost disk .*open')" 1 "log: Spanned left active because it is open"
+assert_eq "$(count_log 'Rem/Spanned .* is open .*although it lost disk .*its I/O now fails at once.*deferred removal')" 1 \
+    "log: open Spanned fails its I/O and goes when closed"
 assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk')" 1 "log: Mirror keeps running degraded"
+assert_contains "$(dmsetup info ldm_vol_Rem_Spanned)" "DEFERRED REMOVE" "open Spanned is marked for deferred removal"
+assert_eq "$(dmsetup table ldm_vol_Rem_Spanned | awk '{print $3}')" "error" "open Spanned's table is an error target"
+t0=$(date +%s)
+rc=0; timeout 20 dd if=/dev/mapper/ldm_vol_Rem_Spanned of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null || rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $(( $(date +%s) - t0 )) -le 5 ]; then pass "read from open Spanned fails at once (exit $rc)"
+else fail "read from open Spanned: exit $rc after $(( $(date +%s) - t0 )) s"; fi
 exec 3<&-
+for i in $(seq 1 50); do dmsetup info ldm_vol_Rem_Spanned >/dev/null 2>&1 || break; sleep 0.1; done
+udevadm settle
+assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple" "Spanned removed when its last user closed it"
+assert_not_exists /dev/ldm/Rem/Spanned "/dev/ldm/Rem/Spanned gone"
 
 # R4 detached: "change" with no media; the record goes, nothing else happens.
 losetup -d $r4
 hotplug_wait
 assert_not_exists "$HOTPLUG_STATE/disks/$(devnum $r4)" "detached R4's record removed"
 assert_eq "$(count_log "remove $(devnum $r4) .* is gone")" 1 "log: R4 is gone"
-# Spanned was closed meanwhile: the group's next event removes it.
-assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple" "closed Spanned removed at the group's next event"
-assert_eq "$(count_log 'removed Rem/Spanned .*needs disks that are missing')" 1 "log: Spanned removed once closed"
+assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple" "nothing else changed"
 
 # R1 goes: Simple goes with it.
 udevadm trigger --action=remove --settle "/sys/block/$(basename $r1)"
@@ -55,6 +65,15 @@ assert_eq "$(active_volumes)" "${V}Mirror" "Simple removed with R1"
 assert_eq "$(count_log 'removed Rem/Simple .*it lost disk')" 1 "log: Simple removed because it lost R1"
 assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk')" 1 "log: only R2's loss concerned the Mirror"
 assert_not_exists /dev/ldm/Rem/Simple "/dev/ldm/Rem/Simple gone"
+# R2 comes back (its loop device was never detached): the running Mirror
+# does not take it back; the log says what the user can do. Striped, whose
+# disks are all present again, is activated again.
+table=$(dmsetup table ldm_vol_Rem_Mirror)
+udevadm trigger --action=add --settle "/sys/block/$(basename $r2)"
+hotplug_wait
+assert_eq "$(dmsetup table ldm_vol_Rem_Mirror)" "$table" "returning R2 is not added to the running Mirror"
+assert_eq "$(count_log 'Rem/Mirror runs degraded and now has all its disks; the late disk is NOT used')" 1 "log: Mirror does not use the returning disk, and what to do"
+assert_eq "$(active_volumes)" "${V}Mirror ${V}Striped" "Striped active again with R2 and R3"
 assert_eq "$(count_log 'could not|cannot|unusable')" 0 "no errors in the helper's log"
 hotplug_show_log 30
 "$LDMCTL" deactivate --all >/dev/null 2>&1

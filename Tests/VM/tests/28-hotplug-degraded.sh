@@ -39,7 +39,7 @@ assert_contains "$table" "- -" "the RAID-5 table has a missing member"
 attach "$work/Deg-G3.img" >/dev/null
 hotplug_wait
 assert_eq "$(dmsetup table ldm_vol_Deg_Raid5)" "$table" "the running RAID-5 table is unchanged"
-assert_eq "$(count_log 'Deg/Raid5 was started degraded and now has all its disks; the late disk is NOT used')" 1 "log: the late disk is not used, and what to do"
+assert_eq "$(count_log 'Deg/Raid5 runs degraded and now has all its disks; the late disk is NOT used')" 1 "log: the late disk is not used, and what to do"
 assert_eq "$(count_log 'could not|cannot|unusable')" 0 "no errors in the helper's log"
 hotplug_show_log 30
 "$LDMCTL" deactivate --all >/dev/null 2>&1

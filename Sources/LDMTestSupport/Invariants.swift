@@ -1,4 +1,5 @@
 import LDM
+import DMTable
 
 /// What must hold for every input the reader accepts, however crafted: the
 /// fuzzer traps on a violation and the property tests fail on one. Checked
@@ -16,10 +17,14 @@ import LDM
 /// * the model itself: partitions inside present disks' data areas, no two
 ///   overlapping, regions tile each data area, columns 0..n-1.
 ///
-/// The stacks must be planned with `WholeDiskResolver` (the table names the
-/// disk and an offset on it), as the fuzzer and the tests do.
+/// A table line names a disk by its path (escaped where a table line
+/// cannot carry it) when the planner had no kernel view of it, else by a
+/// device number from `devices`: the disk's own, or one of its kernel
+/// partitions, whose start is added to the offset (and whose end the
+/// extent must not pass).
 public enum TableInvariants {
-    public static func check(groups: [DiskGroup], stacks: [VolumeStack]) -> [String] {
+    public static func check(groups: [DiskGroup], stacks: [VolumeStack],
+                             devices: [DevicePath: DiskDevice] = [:]) -> [String] {
         var out: [String] = []
         for g in groups { out += checkModel(g) }
 
@@ -40,13 +45,30 @@ public enum TableInvariants {
                 out.append("stack \(s.volumeName): top UUID \(s.top.uuid) belongs to no volume")
                 continue
             }
-            out += checkStack(s, g, v, &mapped)
+            out += checkStack(s, g, v, members(devices), &mapped)
         }
         for (path, list) in mapped {
             let sorted = list.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
             for (a, b) in zip(sorted, sorted.dropFirst()) where a.end > b.start {
                 out.append("\(a.what) and \(b.what) share sector \(b.start) of \(path)")
             }
+        }
+        return out
+    }
+
+    /// What a member named by number stands for: the disk (by its
+    /// display path, as unnumbered members are named) and where on it.
+    struct Member {
+        var disk: String
+        var start: UInt64
+        var size: UInt64?
+    }
+
+    static func members(_ devices: [DevicePath: DiskDevice]) -> [String: Member] {
+        var out: [String: Member] = [:]
+        for (path, d) in devices {
+            if let n = d.number { out[n.description] = Member(disk: path.display, start: 0, size: nil) }
+            for p in d.partitions { out[p.number.description] = Member(disk: path.display, start: p.start, size: p.size) }
         }
         return out
     }
@@ -148,7 +170,8 @@ public enum TableInvariants {
 
     // MARK: the tables
 
-    static func checkStack(_ s: VolumeStack, _ g: DiskGroup, _ v: Volume, _ mapped: inout [String: [Mapping]]) -> [String] {
+    static func checkStack(_ s: VolumeStack, _ g: DiskGroup, _ v: Volume, _ members: [String: Member],
+                           _ mapped: inout [String: [Mapping]]) -> [String] {
         var out: [String] = []
         let what = "\(s.groupName)/\(s.volumeName)"
         func bad(_ problem: String) { out.append("\(what): \(problem)") }
@@ -157,8 +180,8 @@ public enum TableInvariants {
         if s.top.name != DeviceNames.volumeName(g, v) { bad("top device is named \(s.top.name)") }
 
         for d in s.devices {
-            if !DeviceNames.isSafe(d.name) || d.name.utf8.count > DeviceNames.maxNameLength { bad("unsafe device name \(LDMName(d.name).display)") }
-            if !DeviceNames.isSafe(d.uuid) || d.uuid.utf8.count > DeviceNames.maxUUIDLength || !d.uuid.hasPrefix(s.top.uuid) {
+            if !DeviceNames.isSafe(d.name) || d.name.utf8.count > DMNameRules.maxNameLength { bad("unsafe device name \(LDMName(d.name).display)") }
+            if !DeviceNames.isSafe(d.uuid) || d.uuid.utf8.count > DMNameRules.maxUUIDLength || !d.uuid.hasPrefix(s.top.uuid) {
                 bad("bad device UUID \(LDMName(d.uuid).display)")
             }
             var position: UInt64 = 0
@@ -181,9 +204,17 @@ public enum TableInvariants {
                   let dataEnd = add(loc.dataStart, loc.dataSize).flatMap({ mul($0, scale) }) else {
                 bad("partition \(p.name.display) overflows in 512-byte units"); continue
             }
-            allowed[loc.device, default: []].append((start, end, (dataStart, dataEnd)))
+            allowed[loc.device.display, default: []].append((start, end, (dataStart, dataEnd)))
         }
-        func map(_ path: String, _ offset: UInt64, _ length: UInt64, _ label: String) {
+        func map(_ name: String, _ memberOffset: UInt64, _ length: UInt64, _ label: String) {
+            var path = name, offset = memberOffset
+            if let m = members[name] {
+                if let size = m.size, add(memberOffset, length).map({ $0 > size }) ?? true {
+                    bad("\(label): \(memberOffset)+\(length) passes the end of partition \(name) (\(size) sectors)")
+                }
+                guard let o = add(m.start, memberOffset) else { bad("\(label): \(name) offset overflows"); return }
+                (path, offset) = (m.disk, o)
+            }
             guard let end = add(offset, length) else { bad("\(label): \(offset)+\(length) overflows"); return }
             guard let spots = allowed[path] else { bad("\(label): maps \(LDMName(path).display), not a present disk of the volume"); return }
             if !spots.contains(where: { $0.data.0 <= offset && end <= $0.data.1 }) {
@@ -250,42 +281,12 @@ public enum TableInvariants {
     }
 }
 
-/// The whole path from disks to tables, as ldmctl takes it: read each disk,
-/// assemble groups, plan every volume, refuse all if names collide. Used by
-/// the fuzzer and the tests, which check `TableInvariants` on the result.
-public struct PlannedInventory: Equatable, Sendable {
-    public var groups: [DiskGroup]
-    /// Per-disk and per-group errors, then planning errors, as text.
-    public var errors: [String]
-    /// Every volume that planned, in group and volume order; empty when
-    /// `TablePlanner.checkUnique` refused the set.
-    public var stacks: [VolumeStack]
-
-    public init(_ sources: [some SectorSource], allowDegraded: Bool = true) {
-        var members: [DiskMetadata] = []
-        var errors: [String] = []
-        for s in sources {
-            do { members.append(try DiskMetadata.read(from: s)) } catch { errors.append("\(error)") }
-        }
-        let assembled = GroupAssembler.assemble(members)
-        errors += assembled.errors.map(\.description)
-        var stacks: [VolumeStack] = []
-        let planner = TablePlanner()
-        for g in assembled.groups {
-            for v in g.volumes {
-                do { stacks.append(try planner.plan(g, v, allowDegraded: allowDegraded)) } catch { errors.append("\(error)") }
-            }
-        }
-        do {
-            try TablePlanner.checkUnique(stacks)
-        } catch {
-            errors.append("\(error)")
-            stacks = []
-        }
-        self.groups = assembled.groups
-        self.errors = errors
-        self.stacks = stacks
-    }
-
+extension VolumePipeline.Result {
+    /// `TableInvariants` over what the pipeline produced.
     public var violations: [String] { TableInvariants.check(groups: groups, stacks: stacks) }
+
+    /// The same, for stacks planned with a kernel view of the disks.
+    public func violations(devices: [DevicePath: DiskDevice]) -> [String] {
+        TableInvariants.check(groups: groups, stacks: stacks, devices: devices)
+    }
 }

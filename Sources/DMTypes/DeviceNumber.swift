@@ -1,6 +1,6 @@
 /// A block device number, `major:minor`, as the kernel reports it in tables,
 /// deps and sysfs.
-public struct DeviceNumber: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct DeviceNumber: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var major: UInt32
     public var minor: UInt32
 

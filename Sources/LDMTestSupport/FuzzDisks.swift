@@ -177,6 +177,7 @@ final class RecordingSource: SectorSource, @unchecked Sendable {
     init(_ source: any SectorSource) { self.source = source }
 
     var name: String { source.name }
+    var path: DevicePath { source.path }
     var sectorSize: Int { source.sectorSize }
     var byteCount: UInt64 { source.byteCount }
 
