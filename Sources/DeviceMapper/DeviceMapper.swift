@@ -83,7 +83,14 @@ public struct DeviceMapper: DeviceMapperControl {
                 let resume = try DMTask(DM_DEVICE_RESUME, step: .resume, device: device.name)
                 try resume.setName(device.name)
                 if let transaction {
-                    try resume.runJoining(transaction, flags: visibility.cookieFlags, kernelLog)
+                    // udev makes the nodes (as lvm2 lets it): libdevmapper's
+                    // own fallback would run its queued node operations at
+                    // the next ioctl of the transaction, before udev has
+                    // processed the event, and leave a plain node behind
+                    // instead of udev's link. Without udev, libdevmapper
+                    // makes them when the transaction finishes.
+                    let noFallback: UInt16 = dm_udev_get_sync_support() != 0 ? 0x0020 : 0
+                    try resume.runJoining(transaction, flags: visibility.cookieFlags | noFallback, kernelLog)
                 } else {
                     try resume.runWaitingForUdev(kernelLog, timeoutSeconds: udevTimeoutSeconds, flags: visibility.cookieFlags)
                 }
