@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DMTypes
+import LDM
 
 extension DiskDevice {
     /// How the kernel knows the disk `source` was opened from: its number
@@ -9,6 +10,14 @@ extension DiskDevice {
     /// file has neither.
     public static func of(_ source: FileSectorSource) -> DiskDevice? {
         guard let number = source.deviceNumber else { return nil }
+        return DiskDevice(number: number, partitions: kernelPartitions(of: number))
+    }
+
+    /// The same for a path, by stat(2); nil when it is not a block device.
+    public static func of(blockDevice path: DevicePath) -> DiskDevice? {
+        var st = stat()
+        guard path.withCString({ $0.map { stat($0, &st) } ?? -1 }) == 0, st.st_mode & S_IFMT == S_IFBLK else { return nil }
+        let number = DeviceNumber(encoded: UInt64(st.st_rdev))
         return DiskDevice(number: number, partitions: kernelPartitions(of: number))
     }
 

@@ -358,10 +358,12 @@ public struct Hotplug {
     func prepare(_ g: DiskGroup, _ v: Volume, degraded: Bool) -> (VolumeStack, VolumeInfo)? {
         let label = "\(g.name.display)/\(v.name.display)"
         do {
-            // The kernel's view of each member (number, partitions), read once.
+            // The kernel's view of the disks this volume uses (number,
+            // partitions), read once: one stat and one sysfs listing each.
             var devices: [DevicePath: DiskDevice] = [:]
-            for r in state.allRecords() where r.groupGUID == g.guid {
-                devices[DevicePath(r.device)] = DiskDevice(number: r.number, partitions: DiskDevice.kernelPartitions(of: r.number))
+            for p in v.partitions {
+                guard let path = g.disk(id: p.diskID)?.location?.device, devices[path] == nil else { continue }
+                devices[path] = DiskDevice.of(blockDevice: path)
             }
             let planned = VolumePipeline(allowDegraded: degraded, select: { $1.id == v.id }).plan([g], devices: devices)
             if let error = planned.planErrors.first ?? planned.conflict { throw error }
