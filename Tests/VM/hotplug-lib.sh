@@ -38,14 +38,25 @@ hotplug_uninstall() {
 }
 
 # Waits until udev is idle and no activation the helper started is pending.
-hotplug_wait() {
+# udevadm settle, again if udevd did not answer (right after udevd was
+# restarted with new rules it may drop the connection: "Broken pipe").
+settle() {
+    local i
+    for i in 1 2 3 4 5; do
+        udevadm settle -t 120 2>/dev/null && return 0
+        sleep 0.5
+    done
     udevadm settle -t 120
+}
+
+hotplug_wait() {
+    settle
     local i
     for i in $(seq 1 600); do
         grep -qs '^state queued' "$HOTPLUG_STATE"/volumes/* || break
         sleep 0.1
     done
-    udevadm settle -t 120
+    settle
 }
 
 # The LDM volumes device-mapper has (top devices), sorted, one line.

@@ -18,6 +18,8 @@ hotplug_install 'SUBSYSTEM=="block", ENV{LDMCTL_DEGRADED_TIMEOUT}="4"'
 attach "$work/Deg-G1.img" >/dev/null
 attach "$work/Deg-G2.img" >/dev/null
 hotplug_wait
+# Activation runs outside the udev worker: allow it its time.
+for i in $(seq 1 60); do [ -e /dev/ldm/Deg/Mirror ] && break; sleep 0.5; done
 assert_exists /dev/ldm/Deg/Mirror "Mirror (both disks present) is active"
 for i in $(seq 1 120); do [ -e /dev/ldm/Deg/Raid5 ] && break; sleep 0.5; done
 hotplug_wait
