@@ -99,6 +99,7 @@ extension SeedWriter {
         for p in unlisted.layout.database.privheads {
             unlisted.patch(at: p + 0x30, bytes: Array("5a5a5a5a-0000-4000-8000-00000000000f".utf8))
         }
+        unlisted.sealChecksums()
         func named(_ guid: String) -> [DiskImage] {
             (try? ImageWriter.write(ImageSpec(groups: [.init(
                 name: "Same", guid: guid, disks: [.init(name: "D", sizeBytes: 8 * MiB)],

@@ -53,6 +53,20 @@ final class RealImageTests: XCTestCase {
         }
     }
 
+    /// Windows left an older TOCBLOCK pair beside the current one on these
+    /// disks (update sequence 4 at database sectors 2 and 2045, 5 at 1 and
+    /// 2046). The current pair is the one the PRIVHEAD names, and its update
+    /// sequence is the PRIVHEAD's; every header's checksum holds.
+    func testTheCurrentTOCBLOCKIsTheOneThePRIVHEADNames() throws {
+        for path in try RealImages.paths() {
+            let m = try DiskMetadata.read(from: FileSectorSource(path: path))
+            XCTAssertEqual(m.privateHeader.primaryTOC, 1, path)
+            XCTAssertEqual(m.privateHeader.secondaryTOC, 2046, path)
+            XCTAssertEqual(m.toc.updateSequence, m.privateHeader.updateSequence, path)
+            XCTAssertEqual(m.notes, [], path)
+        }
+    }
+
     /// Every volume, read through its tables, holds an NTFS whose test.txt
     /// says `Filesystem test`; each redundant volume with any one member
     /// missing reads back byte-identical.

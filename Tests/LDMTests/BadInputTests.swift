@@ -68,18 +68,21 @@ final class BadInputTests: XCTestCase {
         let backup = try XCTUnwrap(db.privheads.first { $0 != db.primaryPrivhead })
         image.patch(at: backup + 0x30, bytes: Array("aaaaaaaa-0000-0000-0000-000000000000".utf8))
         image.patch(at: backup + 0x18, bytes: be(999, 8))   // and claims to be newer
+        image.sealChecksums()
         assertOneError(readOne(image), kind: .inconsistent, device: "Disk1", mentions: ["PRIVHEAD", "identity"])
     }
 
     func testUnsupportedPRIVHEADVersion() throws {
         var image = disk1
         for offset in db.privheads { image.patch(at: offset + 0x0C, bytes: be(3, 2)) }
+        image.sealChecksums()
         assertOneError(readOne(image), kind: .unsupported, device: "Disk1", mentions: ["version 3.11"])
     }
 
     func testDataAreaPastTheEndOfTheDisk() throws {
         var image = disk1
         for offset in db.privheads { image.patch(at: offset + 0x123, bytes: be(1 << 40, 8)) }
+        image.sealChecksums()
         assertOneError(readOne(image), kind: .invalid, device: "Disk1", mentions: ["logical disk size", "past the end"])
     }
 
@@ -100,7 +103,75 @@ final class BadInputTests: XCTestCase {
     func testTOCRegionOutsideTheDatabase() throws {
         var image = disk1
         for offset in db.tocblocks { image.patch(at: offset + 0x2E, bytes: be(5000, 8)) }
+        image.sealChecksums()
         assertOneError(readOne(image), kind: .invalid, device: "Disk1", mentions: ["config region", "outside"])
+    }
+
+    // MARK: checksums and which TOCBLOCK is current
+
+    func testPRIVHEADChecksumMismatchFallsBackToABackup() throws {
+        var image = disk1
+        image.patch(at: db.primaryPrivhead + 0x18, bytes: be(7, 8))   // altered, not re-sealed
+        let r = readOne(image)
+        XCTAssertEqual(r.errors, [], r.errorText)
+        XCTAssertTrue(r.groups[0].notes.contains { $0.contains("primary PRIVHEAD") && $0.contains("checksum") },
+                      "\(r.groups[0].notes)")
+    }
+
+    func testEveryPRIVHEADChecksumWrong() throws {
+        var image = disk1
+        for offset in db.privheads { image.patch(at: offset + 0x0B, bytes: [0x5A]) }
+        assertOneError(readOne(image), kind: .invalid, device: "Disk1", mentions: ["PRIVHEAD", "checksum", "does not match"])
+    }
+
+    func testEveryTOCBLOCKChecksumWrong() throws {
+        var image = disk1
+        for offset in db.tocblocks { image.patch(at: offset + 0x0B, bytes: [0x5A]) }
+        assertOneError(readOne(image), kind: .invalid, device: "Disk1", mentions: ["TOCBLOCK", "checksum"])
+    }
+
+    /// A TOCBLOCK the PRIVHEAD does not name is an old copy, whatever its
+    /// checksum: here it points at the wrong config region and has the larger
+    /// checksum, which a reader taking 0x08 for a sequence would choose.
+    func testOldTOCBLOCKBesideTheCurrentOneIsIgnored() throws {
+        var image = disk1
+        let current = db.tocblocks[0], old = db.tocblocks[1]            // database sectors 1 and 2
+        image.patch(at: old + 0x2E, bytes: be(0x7F7, 8))                 // config region elsewhere
+        image.patch(at: old + 0x0C, bytes: be(0, 8))                     // and an older update sequence
+        image.sealChecksums()
+        let bytes = image.bytes(includeContent: false)
+        let sum = { (o: UInt64) in bytes[Int(o) + 8..<Int(o) + 12].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        XCTAssertGreaterThan(sum(old), sum(current), "the old copy must carry the larger checksum")
+        let r = readOne(image)
+        XCTAssertEqual(r.errors, [], r.errorText)
+        XCTAssertEqual(r.groups.first?.volumes.map(\.name), readOne(disk1).groups.first?.volumes.map(\.name))
+    }
+
+    /// Of the two copies the PRIVHEAD names, the higher update sequence wins.
+    func testNamedTOCBLOCKWithTheHigherUpdateSequenceWins() throws {
+        var image = disk1
+        let primary = db.tocblocks[0], secondary = db.tocblocks[3]       // database sectors 1 and 2046
+        image.patch(at: primary + 0x2E, bytes: be(18, 8))                // one sector off: no VMDB there
+        image.patch(at: secondary + 0x0C, bytes: be(2, 8))               // the newer copy
+        image.sealChecksums()
+        let r = readOne(image)
+        XCTAssertEqual(r.errors, [], r.errorText)
+        XCTAssertTrue(r.groups[0].notes.contains { $0.contains("database sector 2046") && $0.contains("update sequence 2") },
+                      "\(r.groups[0].notes)")
+    }
+
+    func testTOCBLOCKsWherethePRIVHEADDoesNotPointAreFoundAndNoted() throws {
+        var image = disk1
+        for offset in db.privheads {
+            image.patch(at: offset + 0x13B, bytes: be(5, 8))                // empty sectors
+            image.patch(at: offset + 0x143, bytes: be(1 << 40, 8))          // past the database
+        }
+        image.sealChecksums()
+        let r = readOne(image)
+        XCTAssertEqual(r.errors, [], r.errorText)
+        let notes = r.groups[0].notes
+        XCTAssertTrue(notes.contains { $0.contains("does not name") }, "\(notes)")
+        XCTAssertTrue(notes.contains { $0.contains("database sector 5") && $0.contains("TOCBLOCK") }, "\(notes)")
     }
 
     func testVMDBMagic() throws {

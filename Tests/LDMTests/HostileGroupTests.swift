@@ -70,6 +70,7 @@ final class HostileGroupTests: XCTestCase {
     func testDiskNotListedInItsOwnConfigurationIsForeign() throws {
         var forged = try ImageWriter.write(spec(sequence: 0x999, volumes: [takeover]))[0]
         for p in forged.layout.database.privheads { forged.patch(at: p + 0x30, bytes: Array(Self.stranger.utf8)) }
+        forged.sealChecksums()
         let members = try real() + [metadata(forged, as: "/dev/sdz")]
         let r = assembledInEveryOrder(members)
         assertRealGroup(r)
@@ -125,6 +126,7 @@ final class HostileGroupTests: XCTestCase {
         var name = Array("Home".utf8)
         name += [UInt8](repeating: 0, count: 32 - name.count)
         for p in renamed.layout.database.privheads { renamed.patch(at: p + 0xF0, bytes: name) }
+        renamed.sealChecksums()
         let forged = try metadata(renamed, as: "/dev/sdz")
         XCTAssertEqual(forged.privateHeader.groupName.display, "Home")
         var members = try real()

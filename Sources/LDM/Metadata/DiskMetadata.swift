@@ -53,7 +53,6 @@ struct MetadataReader<Source: SectorSource> {
 
     var databaseSectors: UInt64 { PrivateHeader.databaseBytes / UInt64(sectorSize) }
     var privateHeaderBackups: [UInt64] { [1856 * 512 / UInt64(sectorSize), databaseSectors - 1] }
-    var tocCopies: [UInt64] { [1, 2, databaseSectors - 3, databaseSectors - 2] }
 
     mutating func read() throws -> DiskMetadata {
         guard sectorSize == 512 || sectorSize == 4096 else {
@@ -127,28 +126,59 @@ struct MetadataReader<Source: SectorSource> {
 
     // MARK: TOCBLOCK
 
+    /// Reads the two copies the PRIVHEAD points at and uses the valid one
+    /// with the highest update sequence. Only when neither is usable are the
+    /// sectors Windows uses for TOCBLOCKs searched (0 and 1 on 4096-byte
+    /// disks, 1 and 2, and the two before the last), and that is noted.
     mutating func readTOC(_ header: PrivateHeader) throws -> TOCBlock {
-        var valid: [(TOCBlock, String)] = []
         var firstError: LDMError?
-        for offset in tocCopies {
-            let what = "TOCBLOCK (database sector \(offset))"
+        let named = header.primaryTOC == header.secondaryTOC ? [header.primaryTOC] : [header.primaryTOC, header.secondaryTOC]
+        var found = readTOCCopies(named, "current", header, &firstError)
+        if found.count < named.count, let firstError {
+            let fallback = found.isEmpty ? "; searching the sectors Windows uses for TOCBLOCKs" : ""
+            notes.append("\(firstError.location): \(firstError.problem)\(fallback)")
+        }
+        if found.isEmpty {
+            let search = (sectorSize == 4096 ? [0, 1, 2] : [1, 2]) + [databaseSectors - 3, databaseSectors - 2]
+            found = readTOCCopies(search.filter { !named.contains($0) }, "other", header, &firstError)
+            if let best = found.max(by: { $0.0.updateSequence < $1.0.updateSequence }) {
+                notes.append("using \(best.1) (update sequence \(best.0.updateSequence)), which the PRIVHEAD does not name")
+            }
+        }
+        guard let best = found.max(by: { $0.0.updateSequence < $1.0.updateSequence }) else {
+            throw firstError!
+        }
+        if found.contains(where: { ($0.0.configStart, $0.0.configSize) != (best.0.configStart, best.0.configSize) }) {
+            notes.append("TOCBLOCK copies place the config region differently; using \(best.1) (update sequence \(best.0.updateSequence))")
+        }
+        return best.0
+    }
+
+    /// The copies at `offsets` (database sectors) that parse; the first
+    /// problem met is kept for the message.
+    mutating func readTOCCopies(_ offsets: [UInt64], _ kind: String, _ header: PrivateHeader,
+                                _ firstError: inout LDMError?) -> [(TOCBlock, String)] {
+        var found: [(TOCBlock, String)] = []
+        for offset in offsets {
+            let what = "\(kind) TOCBLOCK (database sector \(offset))"
+            guard offset < header.configSize else {
+                if firstError == nil {
+                    firstError = LDMError(.invalid, device: device, location: "PRIVHEAD", field: "TOCBLOCK location",
+                                          "the PRIVHEAD places the \(kind) TOCBLOCK at database sector \(offset), past the \(header.configSize)-sector database")
+                }
+                continue
+            }
             do {
                 let sector = try sectors(header.configStart + offset, 1, what)
-                valid.append((try TOCBlock.parse(sector, device: device, location: what,
+                found.append((try TOCBlock.parse(sector, device: device, location: what,
                                                  databaseSectors: header.configSize), what))
             } catch let error as LDMError {
                 if firstError == nil { firstError = error }
+            } catch {
+                if firstError == nil { firstError = LDMError(.io, device: device, location: what, "\(error)") }
             }
         }
-        guard let best = valid.max(by: { $0.0.sequence < $1.0.sequence }) else {
-            throw firstError!
-        }
-        if valid.count < tocCopies.count, let firstError {
-            notes.append("using \(best.1); \(tocCopies.count - valid.count) TOCBLOCK copies unusable (\(firstError.location): \(firstError.problem))")
-        } else if valid.contains(where: { ($0.0.configStart, $0.0.configSize) != (best.0.configStart, best.0.configSize) }) {
-            notes.append("TOCBLOCK copies place the config region differently; using \(best.1) (sequence \(best.0.sequence))")
-        }
-        return best.0
+        return found
     }
 
     // MARK: VMDB and VBLKs

@@ -14,6 +14,12 @@ public struct PrivateHeader: Equatable, Sendable {
     /// The database (logical sectors).
     public var configStart: UInt64
     public var configSize: UInt64
+    /// Where the current TOCBLOCK copies are, in logical sectors from the
+    /// database start (0x13B and 0x143). Windows writes each new TOCBLOCK
+    /// beside the old one and then points these fields at it, so they, not
+    /// fixed sectors, say which copy is current.
+    public var primaryTOC: UInt64
+    public var secondaryTOC: UInt64
 
     static let magic = Array("PRIVHEAD".utf8)
     /// The database is always 1 MiB.
@@ -28,6 +34,7 @@ public struct PrivateHeader: Equatable, Sendable {
         do {
             var c = ByteCursor(sector)
             guard Array(try c.bytes(8)) == magic else { throw fail(.badMagic, "magic", "no \"PRIVHEAD\" signature") }
+            try LDMChecksum.verify(sector, device: device, location: location)
             try c.seek(to: 0x0C)
             let major = try c.u16(), minor = try c.u16()
             // 2.11: Windows 2000/XP/2003; 2.12: Vista and later.
@@ -45,10 +52,12 @@ public struct PrivateHeader: Equatable, Sendable {
             guard let group = GUID(text: groupText) else { throw fail(.invalid, "disk group GUID", "not a GUID: \(LDMName(groupText).display)") }
             try c.seek(to: 0x11B)
             let start = try c.u64(), size = try c.u64(), configStart = try c.u64(), configSize = try c.u64()
+            let primaryTOC = try c.u64(), secondaryTOC = try c.u64()
             let header = PrivateHeader(versionMajor: major, versionMinor: minor, updateSequence: sequence,
                                        diskGUID: disk, hostGUID: GUID(text: hostText), groupGUID: group,
                                        groupName: LDMName(name), logicalDiskStart: start, logicalDiskSize: size,
-                                       configStart: configStart, configSize: configSize)
+                                       configStart: configStart, configSize: configSize,
+                                       primaryTOC: primaryTOC, secondaryTOC: secondaryTOC)
             try header.validate(sectorSize: sectorSize, diskSectors: diskSectors, fail: fail)
             return header
         } catch let error as ByteCursor.CursorError {

@@ -1,7 +1,10 @@
 /// TOCBLOCK: the database's table of contents. Only its `config` bitmap
 /// matters to a reader: that is where the VMDB and the VBLKs are.
 public struct TOCBlock: Equatable, Sendable {
-    public var sequence: UInt32
+    /// The update sequence (u64 at 0x0C): Windows raises it with every new
+    /// TOCBLOCK, so the highest valid one is current. (The u32 at 0x08 is
+    /// the checksum, not a sequence.)
+    public var updateSequence: UInt64
     /// Start and size of the `config` region, in logical sectors from the
     /// database start.
     public var configStart: UInt64
@@ -19,7 +22,9 @@ public struct TOCBlock: Equatable, Sendable {
         do {
             var c = ByteCursor(sector)
             guard Array(try c.bytes(8)) == magic else { throw fail(.badMagic, "magic", "no \"TOCBLOCK\" signature") }
-            let sequence = try c.u32()
+            try LDMChecksum.verify(sector, device: device, location: location)
+            try c.seek(to: 0x0C)
+            let sequence = try c.u64()
             var regions: [String: (UInt64, UInt64)] = [:]
             for base in [0x24, 0x46] {
                 try c.seek(to: base)
@@ -35,7 +40,7 @@ public struct TOCBlock: Equatable, Sendable {
                     throw fail(.invalid, "\(name) region", "sectors \(start)+\(size) lie outside the \(databaseSectors)-sector database")
                 }
             }
-            return TOCBlock(sequence: sequence, configStart: config.0, configSize: config.1,
+            return TOCBlock(updateSequence: sequence, configStart: config.0, configSize: config.1,
                             logStart: log.0, logSize: log.1)
         } catch let error as ByteCursor.CursorError {
             throw fail(.invalid, nil, "truncated: \(error)")

@@ -76,7 +76,7 @@ struct DatabaseWriter {
         let (config, log) = configAreaSectors(ss)
         var p = ImageBuffer(count: d.sectorSize)
         p.put(Array("PRIVHEAD".utf8), at: 0x00)
-        p.be32(0x2FB4, at: 0x08)  // sequence (unused by readers)
+        // 0x08: the checksum, sealed last.
         p.be16(2, at: 0x0C)
         p.be16(UInt16(group.privheadMinor), at: 0x0E)
         p.be64(DatabaseWriter.timestamp, at: 0x10)
@@ -108,7 +108,7 @@ struct DatabaseWriter {
             p.put(set, at: 0x167)
             p.put(set, at: 0x177)
         }
-        return p.bytes
+        return ImageLDMChecksum.sealed(p.bytes)
     }
 
     func tocblock(_ d: PlannedDisk) -> [UInt8] {
@@ -116,8 +116,8 @@ struct DatabaseWriter {
         let (config, log) = configAreaSectors(ss)
         var t = ImageBuffer(count: d.sectorSize)
         t.put(Array("TOCBLOCK".utf8), at: 0x00)
-        t.be32(1, at: 0x08)  // sequence 1
-        t.be32(1, at: 0x10)  // sequence 2
+        // 0x08: the checksum, sealed last.
+        t.be64(1, at: 0x0C)  // update sequence
         t.putText("config", at: 0x24, limit: 8)
         t.be64(DatabaseWriter.vmdbSector, at: 0x2E)
         t.be64(config, at: 0x36)
@@ -126,7 +126,7 @@ struct DatabaseWriter {
         t.be64(DatabaseWriter.vmdbSector + config, at: 0x50)
         t.be64(log, at: 0x58)
         t.be64(0x0006_0001_0000_0000, at: 0x60)
-        return t.bytes
+        return ImageLDMChecksum.sealed(t.bytes)
     }
 
     func vmdbAndSlots(vmdbOffset: UInt64) -> (bytes: [UInt8], slots: [SlotInfo]) {

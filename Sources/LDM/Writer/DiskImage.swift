@@ -32,6 +32,16 @@ public struct DiskImage: Sendable {
         patches.append((offset, bytes))
     }
 
+    /// Recomputes the checksum of every PRIVHEAD and TOCBLOCK copy after
+    /// patches, as a forger who edits header fields would: tests that alter
+    /// a field call it so the reader meets the field, not the checksum.
+    public mutating func sealChecksums() {
+        for offset in layout.database.privheads + layout.database.tocblocks {
+            let sector = read(at: offset, count: 512, includeContent: false)
+            patch(at: offset + 8, bytes: Array(ImageLDMChecksum.sealed(sector)[8..<12]))
+        }
+    }
+
     /// Bytes `offset ..< offset+count` of the image (zero past the end);
     /// without content the volumes read as zeros.
     public func read(at offset: UInt64, count: Int, includeContent: Bool) -> [UInt8] {
