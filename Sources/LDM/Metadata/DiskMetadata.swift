@@ -9,7 +9,15 @@ public struct DiskMetadata: Sendable {
     public var privateHeader: PrivateHeader
     public var toc: TOCBlock
     public var vmdb: VMDB
+    /// Whether a change was in flight and which way it was settled.
+    public var change: ChangeState
     public var records: [VBLKRecord]
+    /// With a change rolled back: the records it would give rolled forward,
+    /// when they add up to the VMDB's pending counts. The group rolls the
+    /// disk forward when another member shows that change past its commit
+    /// point (Windows takes each step on every disk before the next, so such
+    /// a disk already holds the new records).
+    public var forwardRecords: [VBLKRecord]?
     /// Which copies were used where copies disagreed, and other things the
     /// user may want to know; never fatal.
     public var notes: [String]
@@ -18,6 +26,22 @@ public struct DiskMetadata: Sendable {
 }
 
 extension DiskMetadata {
+    /// The sequence of the configuration this disk's records make up: the
+    /// committed one, or the pending one when a change is rolled forward.
+    public var configurationSequence: UInt64 { change.sequence(vmdb) }
+
+    /// Rolls a rolled-back change forward instead, if this disk holds its
+    /// records whole; says so in the notes.
+    mutating func rollForward(because reason: String) -> Bool {
+        guard case .rolledBack(let pending) = change, let forward = forwardRecords else { return false }
+        change = .rolledForward(to: pending)
+        records = forward
+        forwardRecords = nil
+        notes = notes.filter { !$0.hasPrefix("Windows stopped a change") }
+        notes.append("Windows stopped a change (sequence \(pending)) before its commit point on this disk, but \(reason) is past it: rolled forward to sequence \(pending), as Windows does on import; nothing is written")
+        return true
+    }
+
     /// Reads and validates the LDM metadata of one disk.
     public static func read(from source: some SectorSource) throws -> DiskMetadata {
         var reader = MetadataReader(source: source)
@@ -61,10 +85,10 @@ struct MetadataReader<Source: SectorSource> {
         let table = try PartitionTable.read(from: source)
         let header = try readPrivateHeader(table)
         let toc = try readTOC(header)
-        let (vmdb, records) = try readDatabase(header, toc)
+        let (vmdb, change, records, forward) = try readDatabase(header, toc)
         return DiskMetadata(device: source.path, sectorSize: sectorSize, diskSectors: source.sectorCount,
                             partitionTable: table, privateHeader: header, toc: toc, vmdb: vmdb,
-                            records: records, notes: notes, bytesRead: bytesRead)
+                            change: change, records: records, forwardRecords: forward, notes: notes, bytesRead: bytesRead)
     }
 
     // MARK: PRIVHEAD
@@ -183,22 +207,20 @@ struct MetadataReader<Source: SectorSource> {
 
     // MARK: VMDB and VBLKs
 
-    mutating func readDatabase(_ header: PrivateHeader, _ toc: TOCBlock) throws -> (VMDB, [VBLKRecord]) {
+    mutating func readDatabase(_ header: PrivateHeader, _ toc: TOCBlock) throws -> (VMDB, ChangeState, [VBLKRecord], [VBLKRecord]?) {
         let vmdbLBA = header.configStart + toc.configStart
         let location = "VMDB (database sector \(toc.configStart))"
         let first = try sectors(vmdbLBA, 1, location)
         let regionBytes = toc.configSize * UInt64(sectorSize)
         let vmdb = try VMDB.parse(first, device: device, location: location, configRegionBytes: regionBytes)
-        if vmdb.updateStatus != 1 {
-            notes.append("VMDB update status is \(vmdb.updateStatus), not 1 (consistent): Windows did not finish a change; using the committed configuration")
-        }
+        let change = try ChangeState.of(vmdb, device: device, location: location)
         if let g = vmdb.groupGUID, g != header.groupGUID {
             throw LDMError(.inconsistent, device: device, location: location, field: "disk group GUID",
                            "VMDB names group \(g) but the PRIVHEAD names \(header.groupGUID)")
         }
         // Read the slot area a chunk at a time and stop once every record
         // the VMDB counts is in: the area is sized for thousands of slots.
-        var assembler = VBLKAssembler(vmdb: vmdb, device: device)
+        var assembler = VBLKAssembler(vmdb: vmdb, device: device, change: change)
         let slotBytes = Int(vmdb.vblkSize)
         var position = Int(vmdb.firstVBLKOffset)       // bytes from the VMDB start
         let chunkSectors = max(2, Self.chunkBytes / sectorSize)
@@ -214,11 +236,24 @@ struct MetadataReader<Source: SectorSource> {
             position += whole
         }
         let records = try assembler.finish()
-        try checkCounts(vmdb, records, location)
-        return (vmdb, records)
+        try checkCounts(change.expectedCounts(vmdb), { if case .rolledForward = change { return "pending" } else { return "committed" } }(), records, location)
+        switch change {
+        case .consistent where assembler.setAside > 0:
+            notes.append("\(assembler.setAside) record(s) marked not yet active although the VMDB says no change is in flight; left out")
+        case .consistent: break
+        case .rolledBack(let pending):
+            notes.append("Windows stopped a change (sequence \(pending)) before its commit point (VMDB update status \(vmdb.updateStatus)): rolled back to committed sequence \(vmdb.committedSequence), leaving out its \(assembler.setAside) new record(s), as Windows does on import; nothing is written")
+        case .rolledForward(let to):
+            notes.append("Windows stopped a change after its commit point (VMDB update status 3): rolled forward to sequence \(to), leaving out the \(assembler.setAside) record(s) it retires, as Windows does on import; nothing is written")
+        }
+        // The other way, kept only if it is whole.
+        let forward = assembler.forwardRecords.flatMap { r in
+            (try? checkCounts(vmdb.pendingCounts, "pending", r, location)).map { r }
+        }
+        return (vmdb, change, records, forward)
     }
 
-    func checkCounts(_ vmdb: VMDB, _ records: [VBLKRecord], _ location: String) throws {
+    func checkCounts(_ expected: [UInt32], _ which: String, _ records: [VBLKRecord], _ location: String) throws {
         var counts = (volumes: 0, components: 0, partitions: 0, disks: 0)
         for r in records {
             switch r {
@@ -229,11 +264,11 @@ struct MetadataReader<Source: SectorSource> {
             case .diskGroup: break
             }
         }
-        for (what, expected, found) in [("volume", vmdb.volumeCount, counts.volumes),
-                                        ("component", vmdb.componentCount, counts.components),
-                                        ("partition", vmdb.partitionCount, counts.partitions),
-                                        ("disk", vmdb.diskCount, counts.disks)] where Int(expected) != found {
-            throw LDMError(.invalid, device: device, location: location, field: "committed \(what) count",
+        for (what, expected, found) in [("volume", expected[0], counts.volumes),
+                                        ("component", expected[1], counts.components),
+                                        ("partition", expected[2], counts.partitions),
+                                        ("disk", expected[3], counts.disks)] where Int(expected) != found {
+            throw LDMError(.invalid, device: device, location: location, field: "\(which) \(what) count",
                            "VMDB says \(expected) \(what) records, the database holds \(found)")
         }
     }

@@ -17,14 +17,25 @@ struct VBLKAssembler {
 
     let vmdb: VMDB
     let device: String
+    /// Which record statuses belong to the configuration.
+    let change: ChangeState
+    private let expected: [UInt32]
+    /// Records left out because an unfinished change added or retired them.
+    private(set) var setAside = 0
+    /// With a change rolled back: the records as they would be rolled
+    /// forward instead (status 0 and 2), in slot order, for when another disk
+    /// of the group shows the change past its commit point.
+    private var forward: [(slot: Int, record: VBLKRecord)] = []
     private(set) var nextSlot: Int
     private var pending: [UInt32: Pending] = [:]
     private var found: [(slot: Int, record: VBLKRecord)] = []
     private var counts = [Int](repeating: 0, count: 6)
 
-    init(vmdb: VMDB, device: String) {
+    init(vmdb: VMDB, device: String, change: ChangeState = .consistent) {
         self.vmdb = vmdb
         self.device = device
+        self.change = change
+        self.expected = change.expectedCounts(vmdb)
         self.nextSlot = Int(vmdb.firstVBLKOffset / vmdb.vblkSize)
     }
 
@@ -34,9 +45,10 @@ struct VBLKAssembler {
     /// True once every record the VMDB counts (and the group record) is in
     /// and no record waits for a fragment.
     var hasEverything: Bool {
-        pending.isEmpty && counts[5] >= 1
-            && counts[1] >= Int(vmdb.volumeCount) && counts[2] >= Int(vmdb.componentCount)
-            && counts[3] >= Int(vmdb.partitionCount) && counts[4] >= Int(vmdb.diskCount)
+        // With a change in flight, read every slot: both sides are needed.
+        change == .consistent && pending.isEmpty && counts[5] >= 1
+            && counts[1] >= Int(expected[0]) && counts[2] >= Int(expected[1])
+            && counts[3] >= Int(expected[2]) && counts[4] >= Int(expected[3])
     }
 
     func fail(_ slot: Int, _ field: String?, _ problem: String) -> LDMError {
@@ -97,8 +109,19 @@ struct VBLKAssembler {
     }
 
     private mutating func decode(_ bytes: [UInt8], _ slot: Int) throws {
+        // Record status (0x10): 0 active, 1 about to be deleted, 2 not yet
+        // active; which of them count depends on where a change stopped.
+        let status = UInt16(bytes[0x10]) << 8 | UInt16(bytes[0x11])
+        guard status <= ChangeState.pendingActivation else {
+            throw fail(slot, "record status", "status \(status) is not 0 (active), 1 (about to be deleted) or 2 (not yet active)")
+        }
         do {
             guard let record = try VBLKParser.parse(bytes) else { return }
+            if case .rolledBack = change, status != ChangeState.activePendingDeletion { forward.append((slot, record)) }
+            guard change.keeps(status) else {
+                setAside += 1
+                return
+            }
             found.append((slot, record))
             switch record {
             case .volume: counts[1] += 1
@@ -120,5 +143,11 @@ struct VBLKAssembler {
             throw fail(p.firstSlot, "fragments", "record \(id) is missing fragment(s) \(missing.map(String.init).joined(separator: ", ")) of \(p.count)")
         }
         return found.sorted { $0.slot < $1.slot }.map(\.record)
+    }
+
+    /// The rolled-forward records, when the change was rolled back.
+    var forwardRecords: [VBLKRecord]? {
+        guard case .rolledBack = change else { return nil }
+        return forward.sorted { $0.slot < $1.slot }.map(\.record)
     }
 }

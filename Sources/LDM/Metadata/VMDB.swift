@@ -14,6 +14,8 @@ public struct VMDB: Equatable, Sendable {
     public var componentCount: UInt32
     public var partitionCount: UInt32
     public var diskCount: UInt32
+    /// The same four counts once the pending change is in (0xA1..0xAD).
+    public var pendingCounts: [UInt32]
 
     static let magic = Array("VMDB".utf8)
     /// A slot must hold its 16-byte header and some record data; Windows
@@ -23,6 +25,10 @@ public struct VMDB: Equatable, Sendable {
     /// Byte size of the slot area the header claims, checked against the
     /// `config` region it must fit in.
     public var slotAreaBytes: UInt64 { UInt64(lastSequence) * UInt64(vblkSize) }
+
+    /// Volume, component, partition and disk counts of the committed
+    /// configuration.
+    public var committedCounts: [UInt32] { [volumeCount, componentCount, partitionCount, diskCount] }
 
     public static func parse(_ bytes: [UInt8], device: String, location: String,
                              configRegionBytes: UInt64) throws -> VMDB {
@@ -42,6 +48,8 @@ public struct VMDB: Equatable, Sendable {
             let guidText = try c.paddedBytes(64)
             let committed = try c.u64(), pending = try c.u64()
             let vols = try c.u32(), comps = try c.u32(), parts = try c.u32(), disks = try c.u32()
+            try c.seek(to: 0xA1)
+            let pendingCounts = [try c.u32(), try c.u32(), try c.u32(), try c.u32()]
             guard vblkSizes.contains(size) else {
                 throw fail(.invalid, "VBLK size", "\(size) bytes is outside \(vblkSizes)")
             }
@@ -51,7 +59,8 @@ public struct VMDB: Equatable, Sendable {
             let vmdb = VMDB(lastSequence: last, vblkSize: size, firstVBLKOffset: first, updateStatus: status,
                             groupName: LDMName(name), groupGUID: GUID(text: guidText),
                             committedSequence: committed, pendingSequence: pending,
-                            volumeCount: vols, componentCount: comps, partitionCount: parts, diskCount: disks)
+                            volumeCount: vols, componentCount: comps, partitionCount: parts, diskCount: disks,
+                            pendingCounts: pendingCounts)
             guard vmdb.slotAreaBytes <= configRegionBytes else {
                 throw fail(.invalid, "last VBLK sequence", "\(last) slots of \(size) bytes exceed the \(configRegionBytes)-byte config region")
             }

@@ -24,7 +24,7 @@ struct ConfigurationChoice {
         var holders: [DiskMetadata]
         var configuration: ConfigurationBuilder.Configuration
         var contradictions: [String] = []
-        var sequence: UInt64 { holders[0].vmdb.committedSequence }
+        var sequence: UInt64 { holders[0].configurationSequence }
         var records: [VBLKRecord] { holders[0].records }
         var devices: String { holders.map(\.device.display).joined(separator: ", ") }
         var isSupported: Bool { holders.count > contradictions.count }
@@ -38,7 +38,7 @@ struct ConfigurationChoice {
     var notes: [String]
 
     static func location(_ m: DiskMetadata) -> String {
-        "database (committed sequence \(m.vmdb.committedSequence))"
+        "database (committed sequence \(m.configurationSequence))"
     }
 
     /// `members` all carry one group GUID; none is a copy of another disk.
@@ -51,7 +51,7 @@ struct ConfigurationChoice {
         var broken: [(sequence: UInt64, records: [VBLKRecord], error: LDMError)] = []
         for m in members.sorted(by: { $0.device < $1.device }) {
             let location = Self.location(m)
-            let sequence = m.vmdb.committedSequence
+            let sequence = m.configurationSequence
             var config: ConfigurationBuilder.Configuration
             var index = copies.firstIndex { $0.sequence == sequence && Self.sameRecords($0.records, m.records) }
             if let index {

@@ -66,7 +66,7 @@ public enum GroupAssembler {
     /// The group from one set of present disks, and the problems found on
     /// the way that did not stop it (foreign disks, outvoted copies).
     static func build(guid: GUID, cloneIndex: Int, members all: [DiskMetadata]) throws -> (DiskGroup, [LDMError]) {
-        let choice = try ConfigurationChoice(guid: guid, members: all)
+        let choice = try ConfigurationChoice(guid: guid, members: settleChange(all))
         let members = choice.members
         let newest = choice.chosen.holders[0]
         var notes = choice.notes
@@ -101,8 +101,27 @@ public enum GroupAssembler {
 
         return (DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
                          cloneIndex: cloneIndex, disks: disks, volumes: volumes,
-                         committedSequence: newest.vmdb.committedSequence, databaseSource: newest.device,
+                         committedSequence: newest.configurationSequence, databaseSource: newest.device,
                          notes: notes, sectorSize: sectorSizes.first!), choice.problems)
+    }
+
+    /// A change Windows stopped is rolled back on a disk that shows it before
+    /// its commit point, but if any member shows the same change past the
+    /// point, the commit was reached: every member that holds the change's
+    /// records rolls forward with it, so the group is not split by how far
+    /// each disk got.
+    static func settleChange(_ members: [DiskMetadata]) -> [DiskMetadata] {
+        var committedBy: [UInt64: String] = [:]
+        for m in members {
+            if case .rolledForward(let to) = m.change, committedBy[to] == nil { committedBy[to] = m.device.display }
+        }
+        guard !committedBy.isEmpty else { return members }
+        return members.map { m in
+            guard case .rolledBack(let pending) = m.change, let other = committedBy[pending] else { return m }
+            var m = m
+            _ = m.rollForward(because: other)
+            return m
+        }
     }
 
     /// A volume's size and chunk size in bytes must fit 64 bits: a volume on
