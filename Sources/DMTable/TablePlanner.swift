@@ -53,7 +53,7 @@ public struct TablePlanner {
         func fail(_ problem: String) -> PlanError {
             PlanError(group: group.name.display, volume: volume.name.display, problem: problem)
         }
-        let missing = volume.partitions.filter { group.disk(id: $0.diskID)?.isPresent != true }
+        let missing = volume.partitions.filter { !Self.usable($0, group) }
         switch volume.state {
         case .incomplete:
             throw fail("incomplete: " + missingText(group, missing))
@@ -135,7 +135,7 @@ public struct TablePlanner {
             }
             var memberArgs: [String] = []
             for member in members {
-                guard member.allSatisfy({ group.disk(id: $0.diskID)?.isPresent == true }) else {
+                guard member.allSatisfy({ Self.usable($0, group) }) else {
                     memberArgs.append("- -")
                     continue
                 }
@@ -162,9 +162,19 @@ public struct TablePlanner {
                            degraded: volume.state == .degraded)
     }
 
+    /// A member is read only if its disk is here and Windows did not mark
+    /// it out of date.
+    static func usable(_ p: Partition, _ group: DiskGroup) -> Bool {
+        group.disk(id: p.diskID)?.isPresent == true && p.outOfDate == nil
+    }
+
     func missingText(_ group: DiskGroup, _ missing: [Partition]) -> String {
-        let disks = Set(missing.map(\.diskID)).compactMap { group.disk(id: $0)?.name.display }.sorted()
-        return "disk\(disks.count == 1 ? "" : "s") \(disks.joined(separator: ", ")) missing"
+        let absent = missing.filter { group.disk(id: $0.diskID)?.isPresent != true }
+        let disks = Set(absent.map(\.diskID)).compactMap { group.disk(id: $0)?.name.display }.sorted()
+        var parts: [String] = []
+        if !disks.isEmpty { parts.append("disk\(disks.count == 1 ? "" : "s") \(disks.joined(separator: ", ")) missing") }
+        for reason in Set(missing.filter { !absent.contains($0) }.compactMap(\.outOfDate)).sorted() { parts.append(reason) }
+        return parts.joined(separator: "; ")
     }
 
     /// Plans many volumes and checks that no two devices share a name or

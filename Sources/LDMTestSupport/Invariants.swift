@@ -127,8 +127,11 @@ public enum TableInvariants {
                 }
                 extents[p.diskID, default: []].append(Mapping(start: p.start, end: end, what: "\(what) partition \(p.name.display)"))
             }
-            let present = v.partitions.allSatisfy { g.disk(id: $0.diskID)?.isPresent == true }
-            if present && v.state != .complete { out.append("\(what): all disks present but state \(v.state)") }
+            // Every member readable: on a present disk and not marked out of date by Windows.
+            let present = v.partitions.allSatisfy { g.disk(id: $0.diskID)?.isPresent == true && $0.outOfDate == nil }
+            if present && v.state != .complete { out.append("\(what): every member readable but state \(v.state)") }
+            let outOfDate = v.partitions.filter { $0.outOfDate != nil }.count
+            if outOfDate > 0 && v.state == .complete { out.append("\(what): \(outOfDate) member(s) out of date but state complete") }
             switch v.type {
             case .simple, .spanned, .mirrored:
                 if v.chunkSize != 0 { out.append("\(what): chunk size \(v.chunkSize) on a \(v.type) volume") }

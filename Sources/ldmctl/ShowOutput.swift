@@ -20,6 +20,7 @@ enum ShowOutput {
             ("committedSequence", .number(g.committedSequence)),
             ("databaseSource", .path(g.databaseSource.bytes)),
             ("disksPresent", .int(g.presentDiskCount)),
+            ("autoImport", .bool(!g.privateHeaderFlags.contains(.noAutoImport))),
             ("disks", .array(g.disks.map(disk))),
             ("volumes", .array(g.volumes.map { volume($0, g) })),
             // Notes are display text already (paths in them escaped once).
@@ -33,6 +34,7 @@ enum ShowOutput {
             ("name", .string(d.name.display)),
             ("guid", .string(d.guid.text)),
             ("present", .bool(d.isPresent)),
+            ("flags", .array(d.flags.words.map(JSON.string))),
             // The path exactly: JSON-escaped once, never display-escaped.
             ("device", loc.map { JSON.path($0.device.bytes) } ?? .null),
             ("partitionStyle", .optional(loc?.partitionStyle.rawValue)),
@@ -66,6 +68,7 @@ enum ShowOutput {
                     ("start", .number(p.start)),
                     ("size", .number(p.size)),
                     ("volumeOffset", .number(p.volumeOffset)),
+                    ("outOfDate", .optional(p.outOfDate)),
                 ]))
             }
         }
@@ -79,6 +82,8 @@ enum ShowOutput {
             ("driveHint", .optional(v.driveHint?.display)),
             ("partitionType", .int(Int(v.partitionType))),
             ("state", .string(v.state.rawValue)),
+            ("flags", .array(v.flags.words.map(JSON.string))),
+            ("recordState", .string(v.recordState.display)),
             ("partitions", .array(parts)),
         ])
     }
@@ -91,12 +96,16 @@ enum ShowOutput {
         var title = "Disk group \(g.name.display)  \(g.guid)  \(g.presentDiskCount) of \(g.disks.count) disks present"
         if g.cloneIndex > 0 { title += "  (clone \(g.cloneIndex): another set of disks carries the same group)" }
         print(title)
+        if g.privateHeaderFlags.contains(.noAutoImport) {
+            print("  Windows marks this group not to be imported automatically: hotplug and boot leave it alone")
+        }
         for n in g.notes { print("  note: \(n)") }
         for d in g.disks {
+            let flags = d.flags.words.isEmpty ? "" : "  [\(d.flags.words.joined(separator: ", "))]"
             if let loc = d.location {
-                print("  Disk \(d.name.display)  \(d.guid)  \(loc.device.display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)")
+                print("  Disk \(d.name.display)  \(d.guid)  \(loc.device.display)  \(loc.partitionStyle.rawValue), data \(loc.dataStart)+\(loc.dataSize), database \(loc.databaseStart)\(flags)")
             } else {
-                print("  Disk \(d.name.display)  \(d.guid)  MISSING")
+                print("  Disk \(d.name.display)  \(d.guid)  MISSING\(flags)")
             }
             for r in d.regions {
                 let what = r.partitionName.map { "\($0.display) (volume \(r.volumeName?.display ?? "?"))" } ?? "free"
@@ -108,6 +117,8 @@ enum ShowOutput {
             if v.chunkSize > 0 { line += "  chunk \(humanSize(v.chunkSize * scale))" }
             if let hint = v.driveHint { line += "  hint \(hint.display)" }
             if let guid = v.guid { line += "  \(guid)" }
+            if !v.flags.words.isEmpty { line += "  [\(v.flags.words.joined(separator: ", "))]" }
+            if v.recordState.display != "ACTIVE" { line += "  record state \(v.recordState.display)" }
             print(line)
             for (plex, c) in v.components.enumerated() {
                 for p in c.partitions {
@@ -116,6 +127,7 @@ enum ShowOutput {
                     if v.type == .mirrored { where_ += ", plex \(plex)" }
                     if v.type == .striped || v.type == .raid5 { where_ += ", column \(p.column)" }
                     print("    \(p.name.display)  \(where_)  start \(p.start)  size \(p.size)  offset \(p.volumeOffset)")
+                    if let why = p.outOfDate { print("      out of date, not read: \(why)") }
                 }
             }
         }

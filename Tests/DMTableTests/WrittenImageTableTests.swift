@@ -137,3 +137,25 @@ final class WrittenImageTableTests: XCTestCase {
         }
     }
 }
+
+/// A member Windows marked out of date is planned as missing: the mirror
+/// starts degraded on the good plex, never over the stale one.
+final class OutOfDateMemberTableTests: XCTestCase {
+    func testStalePlexIsLeftOutOfTheMirrorTable() throws {
+        let MiB = ImageSpec.MiB
+        var group = ImageSpec.Group(name: "Stale", disks: [.init(name: "D1", sizeBytes: 16 * MiB), .init(name: "D2", sizeBytes: 16 * MiB)],
+                                    volumes: [.init(name: "M", kind: .mirrored, sizeBytes: 2 * MiB, disks: ["D1", "D2"]),
+                                              .init(name: "S", kind: .simple, sizeBytes: 2 * MiB, disks: ["D1"])])
+        group.windowsFlags.extents["M/D1"] = 0x08
+        let members = try ImageWriter.write(ImageSpec(groups: [group])).map { try DiskMetadata.read(from: $0) }
+        let g = try XCTUnwrap(GroupAssembler.assemble(members).groups.first)
+        let m = try XCTUnwrap(g.volumes.first { $0.name.display == "M" })
+        let stack = try TablePlanner().plan(g, m)
+        XCTAssertTrue(stack.degraded)
+        XCTAssertEqual(stack.devices.count, 2, "one helper (plex 1) and the array")
+        let raid = try XCTUnwrap(stack.devices.last?.targets.first)
+        XCTAssertTrue(raid.params.hasSuffix("2 - - - /dev/mapper/\(stack.devices[0].name)"), raid.params)
+        XCTAssertTrue(stack.notes.contains { $0.contains("out of date") }, "\(stack.notes)")
+        XCTAssertThrowsError(try TablePlanner().plan(g, m, allowDegraded: false))
+    }
+}

@@ -20,6 +20,8 @@ public struct PrivateHeader: Equatable, Sendable {
     /// fixed sectors, say which copy is current.
     public var primaryTOC: UInt64
     public var secondaryTOC: UInt64
+    /// 0x113: shared, not to be imported automatically.
+    public var flags: PrivateHeaderFlags = []
 
     static let magic = Array("PRIVHEAD".utf8)
     /// The database is always 1 MiB.
@@ -50,6 +52,8 @@ public struct PrivateHeader: Equatable, Sendable {
             let name = try c.paddedBytes(32)
             guard let disk = GUID(text: diskText) else { throw fail(.invalid, "disk GUID", "not a GUID: \(LDMName(diskText).display)") }
             guard let group = GUID(text: groupText) else { throw fail(.invalid, "disk group GUID", "not a GUID: \(LDMName(groupText).display)") }
+            try c.seek(to: 0x113)
+            let flags = PrivateHeaderFlags(rawValue: try c.u32())
             try c.seek(to: 0x11B)
             let start = try c.u64(), size = try c.u64(), configStart = try c.u64(), configSize = try c.u64()
             let primaryTOC = try c.u64(), secondaryTOC = try c.u64()
@@ -57,7 +61,7 @@ public struct PrivateHeader: Equatable, Sendable {
                                        diskGUID: disk, hostGUID: GUID(text: hostText), groupGUID: group,
                                        groupName: LDMName(name), logicalDiskStart: start, logicalDiskSize: size,
                                        configStart: configStart, configSize: configSize,
-                                       primaryTOC: primaryTOC, secondaryTOC: secondaryTOC)
+                                       primaryTOC: primaryTOC, secondaryTOC: secondaryTOC, flags: flags)
             try header.validate(sectorSize: sectorSize, diskSectors: diskSectors, fail: fail)
             return header
         } catch let error as ByteCursor.CursorError {

@@ -72,12 +72,13 @@ enum VBLKParser {
         let typeName = try c.varBytes()
         _ = try c.varBytes()            // unknown; empty or "8000000000000000"
         let state = Array(try c.bytes(14)).prefix { $0 != 0 }
+        // The read policy: 1 round-robin, 2 preferred plex, 3 select, 4 RAID.
         let typeCode = try c.u8()
-        guard typeCode == 3 || typeCode == 4 else {
-            throw Failure(field: "volume type", problem: "type code \(typeCode) is neither 3 (gen) nor 4 (raid5)")
+        guard (1...4).contains(typeCode) else {
+            throw Failure(field: "volume read policy", problem: "read policy \(typeCode) is not 1 (round-robin), 2 (preferred plex), 3 (select) or 4 (RAID)")
         }
-        try c.skip(1 + 1 + 3)          // unknown, volume number, zeroes
-        _ = try c.u8()                  // volume flags
+        _ = try c.varInt()              // volume number
+        let volumeFlags = try c.u32()
         let components = try c.varInt()
         try c.skip(8 + 8)               // commit id, id
         let size = try c.varInt()
@@ -91,7 +92,8 @@ enum VBLKParser {
         if flags & flagVolumeDrive != 0 { hint = LDMName(try c.varBytes()) }
         return VolumeRecord(id: id, name: LDMName(name), typeName: LDMName(typeName), typeCode: typeCode,
                             state: LDMName(Array(state)), componentCount: components, size: size,
-                            partitionType: partitionType, guid: guid, driveHint: hint)
+                            partitionType: partitionType, guid: guid, driveHint: hint,
+                            flags: VolumeFlags(rawValue: volumeFlags))
     }
 
     static func component(_ c: inout ByteCursor, revision: UInt8, flags: UInt8) throws -> ComponentRecord {
@@ -104,7 +106,7 @@ enum VBLKParser {
         guard let kind = ComponentRecord.Kind(rawValue: code) else {
             throw Failure(field: "component type", problem: "type \(code) is not 1 (striped), 2 (spanned) or 3 (RAID-5)")
         }
-        try c.skip(4)
+        let componentFlags = try c.u32()
         let parts = try c.varInt()
         try c.skip(8 + 8)               // log commit id, zeroes
         let parent = try c.varInt()
@@ -115,7 +117,8 @@ enum VBLKParser {
             columns = try c.varInt()
         }
         return ComponentRecord(id: id, name: LDMName(name), kind: kind, partitionCount: parts,
-                               parentID: parent, chunkSize: chunk, columns: columns)
+                               parentID: parent, chunkSize: chunk, columns: columns,
+                               flags: ComponentFlags(rawValue: componentFlags))
     }
 
     static func partition(_ c: inout ByteCursor, revision: UInt8, flags: UInt8) throws -> PartitionRecord {
@@ -123,7 +126,8 @@ enum VBLKParser {
         try c.seek(to: bodyOffset)
         let id = try c.varInt()
         let name = try c.varBytes()
-        try c.skip(4 + 8)               // zeroes, commit id
+        let extentFlags = try c.u32()
+        try c.skip(8)                   // commit id
         let start = try c.u64()
         let offset = try c.u64()
         let size = try c.varInt()
@@ -132,7 +136,8 @@ enum VBLKParser {
         var column: UInt64 = 0
         if flags & flagPartitionIndex != 0 { column = try c.varInt() }
         return PartitionRecord(id: id, name: LDMName(name), start: start, volumeOffset: offset, size: size,
-                               parentID: parent, diskID: disk, column: column)
+                               parentID: parent, diskID: disk, column: column,
+                               flags: ExtentFlags(rawValue: extentFlags))
     }
 
     static func disk(_ c: inout ByteCursor, revision: UInt8) throws -> DiskRecord {
@@ -145,13 +150,15 @@ enum VBLKParser {
             let text = try c.varBytes()
             guid = GUID(text: text)
             _ = try c.varBytes()        // alternative name
-            try c.skip(12)
         } else {
             guid = GUID(binary: try c.bytes(16))
-            try c.skip(29)
+            try c.skip(16)              // alternative GUID
+            _ = try c.varBytes()        // last device name
         }
+        let diskFlags = try c.u32()
+        try c.skip(8)                   // commit id
         guard let guid else { throw Failure(field: "disk GUID", problem: "not a GUID") }
-        return DiskRecord(id: id, name: LDMName(name), guid: guid, revision: revision)
+        return DiskRecord(id: id, name: LDMName(name), guid: guid, revision: revision, flags: DiskFlags(rawValue: diskFlags))
     }
 
     static func diskGroup(_ c: inout ByteCursor, revision: UInt8, flags: UInt8) throws -> DiskGroupRecord {

@@ -12,6 +12,7 @@ public struct DiskRecord: Equatable, Sendable {
     public var name: LDMName
     public var guid: GUID
     public var revision: UInt8
+    public var flags: DiskFlags = []
 }
 
 public struct VolumeRecord: Equatable, Sendable {
@@ -19,7 +20,8 @@ public struct VolumeRecord: Equatable, Sendable {
     public var name: LDMName
     /// `gen` or `raid5`, as text.
     public var typeName: LDMName
-    /// 3 = gen, 4 = raid5.
+    /// The read policy: 1 round-robin, 2 preferred plex, 3 select (gen
+    /// volumes), 4 RAID (raid5 volumes).
     public var typeCode: UInt8
     public var state: LDMName
     public var componentCount: UInt64
@@ -28,6 +30,7 @@ public struct VolumeRecord: Equatable, Sendable {
     public var partitionType: UInt8
     public var guid: GUID?
     public var driveHint: LDMName?
+    public var flags: VolumeFlags = []
 }
 
 public struct ComponentRecord: Equatable, Sendable {
@@ -44,6 +47,7 @@ public struct ComponentRecord: Equatable, Sendable {
     /// Sectors; 0 when the record has no stripe fields.
     public var chunkSize: UInt64
     public var columns: UInt64
+    public var flags: ComponentFlags = []
 }
 
 public struct PartitionRecord: Equatable, Sendable {
@@ -57,6 +61,7 @@ public struct PartitionRecord: Equatable, Sendable {
     public var diskID: UInt64
     /// Column index within a striped or RAID-5 component (0 when absent).
     public var column: UInt64
+    public var flags: ExtentFlags = []
 }
 
 public enum VBLKRecord: Equatable, Sendable {

@@ -47,7 +47,8 @@ struct ConfigurationBuilder {
             guard p.start.addingReportingOverflow(p.size).overflow == false else { throw fail("partition \(name): start", "start + size overflows") }
             partsByComponent[p.parentID, default: []].append(
                 Partition(id: p.id, name: p.name, diskID: p.diskID, start: p.start, size: p.size,
-                          volumeOffset: p.volumeOffset, column: p.column))
+                          volumeOffset: p.volumeOffset, column: p.column,
+                          outOfDate: Self.outOfDate(p, disks.first { $0.id == p.diskID }!)))
         }
 
         let volumeIDs = Set(volumes.map(\.id))
@@ -59,14 +60,21 @@ struct ConfigurationBuilder {
             guard UInt64(parts.count) == c.partitionCount else {
                 throw fail("component \(name): partition count", "says \(c.partitionCount), \(parts.count) partitions refer to it")
             }
-            compsByVolume[c.parentID, default: []].append((c, parts))
+            var marked = parts
+            if !c.flags.isDisjoint(with: [.recover, .ioFail]) {
+                let why = c.flags.contains(.ioFail) ? "failed with an I/O error" : "must be recovered from another plex"
+                for i in marked.indices where marked[i].outOfDate == nil {
+                    marked[i].outOfDate = "Windows marked plex \(c.name.display) out of date (\(why))"
+                }
+            }
+            compsByVolume[c.parentID, default: []].append((c, marked))
         }
 
         var built: [Volume] = []
         for v in volumes {
             built.append(try volume(v, compsByVolume[v.id] ?? []))
         }
-        let diskModels = disks.map { Disk(id: $0.id, name: $0.name, guid: $0.guid, location: nil, regions: []) }
+        let diskModels = disks.map { Disk(id: $0.id, name: $0.name, guid: $0.guid, location: nil, regions: [], flags: $0.flags) }
         return Configuration(groupName: groups.first?.name, disks: diskModels, volumes: built)
     }
 
@@ -89,7 +97,9 @@ struct ConfigurationBuilder {
         let type: VolumeType
         var chunk: UInt64 = 0
         var built: [Component] = []
-        switch (v.typeCode, first.0.kind) {
+        // Read policies 1-3 (round-robin, preferred plex, select) are all
+        // "gen" volumes; 4 is RAID-5.
+        switch (v.typeCode == 4 ? 4 : 3, first.0.kind) {
         case (3, .spanned):
             guard comps.allSatisfy({ $0.0.kind == .spanned }) else { throw bad("components", "mixes spanned and other component types") }
             for (c, parts) in comps {
@@ -133,10 +143,26 @@ struct ConfigurationBuilder {
             }
             built = [Component(id: c.id, name: c.name, partitions: ordered)]
         default:
-            throw bad("type", "volume type code \(v.typeCode) with a \(first.0.kind) component is not a known layout")
+            throw bad("type", "volume read policy \(v.typeCode) with a \(first.0.kind) component is not a known layout")
         }
-        return Volume(id: v.id, name: v.name, guid: v.guid, type: type, size: v.size, chunkSize: chunk,
-                      driveHint: v.driveHint, partitionType: v.partitionType, components: built,
-                      state: .incomplete)
+        var volume = Volume(id: v.id, name: v.name, guid: v.guid, type: type, size: v.size, chunkSize: chunk,
+                            driveHint: v.driveHint, partitionType: v.partitionType, components: built,
+                            state: .incomplete)
+        volume.flags = v.flags
+        volume.recordState = v.state
+        return volume
+    }
+
+    /// Why Windows considers a member out of date, if it does: the extent is
+    /// marked for recovery, or its disk was detached or removed (Windows went
+    /// on without it, so writes it missed are only on the other members).
+    static func outOfDate(_ p: PartitionRecord, _ disk: DiskRecord) -> String? {
+        if !p.flags.isDisjoint(with: [.recover, .kernelDetached]) {
+            return "Windows marked partition \(p.name.display) out of date (to be rebuilt from the other members)"
+        }
+        if !disk.flags.isDisjoint(with: [.detached, .removed]) {
+            return "Windows marked disk \(disk.name.display) \(disk.flags.contains(.removed) ? "removed" : "detached"): what it holds is out of date until it is reactivated in Windows"
+        }
+        return nil
     }
 }

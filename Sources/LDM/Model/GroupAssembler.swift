@@ -102,7 +102,8 @@ public enum GroupAssembler {
         return (DiskGroup(guid: guid, name: config.groupName ?? newest.privateHeader.groupName,
                          cloneIndex: cloneIndex, disks: disks, volumes: volumes,
                          committedSequence: newest.configurationSequence, databaseSource: newest.device,
-                         notes: notes, sectorSize: sectorSizes.first!), choice.problems)
+                         notes: notes, sectorSize: sectorSizes.first!,
+                         privateHeaderFlags: newest.privateHeader.flags), choice.problems)
     }
 
     /// A change Windows stopped is rolled back on a disk that shows it before
@@ -159,7 +160,9 @@ public enum GroupAssembler {
     }
 
     public static func state(of volume: Volume, present: Set<UInt64>) -> VolumeState {
-        func whole(_ c: Component) -> Bool { c.partitions.allSatisfy { present.contains($0.diskID) } }
+        // A member Windows marked out of date counts as missing.
+        func usable(_ p: Partition) -> Bool { present.contains(p.diskID) && p.outOfDate == nil }
+        func whole(_ c: Component) -> Bool { c.partitions.allSatisfy(usable) }
         switch volume.type {
         case .simple, .spanned, .striped:
             return volume.components.allSatisfy(whole) ? .complete : .incomplete
@@ -168,7 +171,7 @@ public enum GroupAssembler {
             if wholePlexes == volume.components.count { return .complete }
             return wholePlexes > 0 ? .degraded : .incomplete
         case .raid5:
-            let missing = volume.partitions.filter { !present.contains($0.diskID) }.count
+            let missing = volume.partitions.filter { !usable($0) }.count
             return missing == 0 ? .complete : (missing == 1 ? .degraded : .incomplete)
         }
     }

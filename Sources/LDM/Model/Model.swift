@@ -39,6 +39,9 @@ public struct Partition: Equatable, Sendable {
     /// Logical sectors from the start of its component.
     public var volumeOffset: UInt64
     public var column: UInt64
+    /// Why Windows considers this member out of date, if it does: then it
+    /// is never read, as if its disk were missing.
+    public var outOfDate: String? = nil
 }
 
 /// A component is a plex of a mirror, or the single component of any other
@@ -63,6 +66,9 @@ public struct Volume: Equatable, Sendable {
     public var partitionType: UInt8
     public var components: [Component]
     public var state: VolumeState
+    public var flags: VolumeFlags = []
+    /// The record's state text ("ACTIVE" on every volume seen).
+    public var recordState: LDMName = LDMName(Array("ACTIVE".utf8))
 
     public var partitions: [Partition] { components.flatMap(\.partitions) }
 
@@ -92,6 +98,7 @@ public struct Disk: Equatable, Sendable {
     /// Used and free pieces of the data area, in order (present disks only;
     /// for a missing disk, only the used pieces are known).
     public var regions: [Region]
+    public var flags: DiskFlags = []
 
     public var isPresent: Bool { location != nil }
 }
@@ -112,11 +119,17 @@ public struct DiskGroup: Equatable, Sendable {
     public var committedSequence: UInt64
     public var databaseSource: DevicePath
     public var notes: [String]
+    /// The PRIVHEAD flags of the disk the configuration came from: a group
+    /// Windows marks not to be imported automatically is not activated by
+    /// hotplug or at boot.
+    public var privateHeaderFlags: PrivateHeaderFlags
     /// All disks are 512 or all 4096 bytes per sector.
     public var sectorSize: Int
 
     public init(guid: GUID, name: LDMName, cloneIndex: Int, disks: [Disk], volumes: [Volume],
-                committedSequence: UInt64, databaseSource: DevicePath, notes: [String], sectorSize: Int) {
+                committedSequence: UInt64, databaseSource: DevicePath, notes: [String], sectorSize: Int,
+                privateHeaderFlags: PrivateHeaderFlags = []) {
+        self.privateHeaderFlags = privateHeaderFlags
         self.guid = guid; self.name = name; self.cloneIndex = cloneIndex; self.disks = disks
         self.volumes = volumes; self.committedSequence = committedSequence
         self.databaseSource = databaseSource; self.notes = notes; self.sectorSize = sectorSize

@@ -89,7 +89,8 @@ struct DatabaseWriter {
         p.putText(ImageGUID.derived(["host", group.name]).text, at: 0x70, limit: 64)
         p.putText(group.guid, at: 0xB0, limit: 64)
         p.putText(group.name, at: 0xF0, limit: 31)
-        p.be16(2, at: 0x110)  // unknown; 2 on the 2003 images
+        p.be32(UInt32(d.sectorSize), at: 0x10F)  // bytes per sector (512 on the 2003 images)
+        p.be32(group.windowsFlags.privateHeader, at: 0x113)
         p.be64(d.dataStart, at: 0x11B)
         p.be64(d.dataSize, at: 0x123)
         p.be64(d.configStart, at: 0x12B)

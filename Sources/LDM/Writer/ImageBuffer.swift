@@ -76,5 +76,9 @@ struct RecordBodyBuilder: Sendable {
         for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
 
+    mutating func be32(_ v: UInt32) {
+        for i in (0..<4).reversed() { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) }
+    }
+
     mutating func byte(_ v: UInt8) { bytes.append(v) }
 }

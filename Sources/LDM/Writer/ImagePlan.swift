@@ -12,6 +12,7 @@ public struct PlannedGroup: Sendable, Equatable {
     public let sequence: UInt64
     public let disks: [PlannedDisk]
     public let volumes: [PlannedVolume]
+    public var windowsFlags = ImageSpec.WindowsFlags()
 
     public func disk(named name: String) -> PlannedDisk? { disks.first { $0.name == name } }
     public func volume(named name: String) -> PlannedVolume? { volumes.first { $0.name == name } }

@@ -144,9 +144,11 @@ enum ImagePlanner {
                 size: shape.size, chunkSize: shape.chunk, driveHint: v.driveHint,
                 components: components))
         }
-        return PlannedGroup(name: g.name, guid: groupGUID, objectID: groupID,
-                            recordRevision: g.recordRevision, privheadMinor: g.privheadMinor,
-                            vblkSize: g.vblkSize, sequence: g.sequence, disks: disks, volumes: volumes)
+        var planned = PlannedGroup(name: g.name, guid: groupGUID, objectID: groupID,
+                                   recordRevision: g.recordRevision, privheadMinor: g.privheadMinor,
+                                   vblkSize: g.vblkSize, sequence: g.sequence, disks: disks, volumes: volumes)
+        planned.windowsFlags = g.windowsFlags
+        return planned
     }
 
     /// Where the partition table, data area and database go on one disk.

@@ -3,7 +3,7 @@
 /// synthesized; the conformances are declared with the types.)
 extension ImageSpec.Group {
     enum CodingKeys: String, CodingKey {
-        case name, guid, recordRevision, privheadMinor, vblkSize, sequence, disks, volumes
+        case name, guid, recordRevision, privheadMinor, vblkSize, sequence, disks, volumes, windowsFlags
     }
 
     public init(from decoder: any Decoder) throws {
@@ -16,6 +16,7 @@ extension ImageSpec.Group {
                   sequence: try c.decodeIfPresent(UInt64.self, forKey: .sequence) ?? 0x400,
                   disks: try c.decode([ImageSpec.Disk].self, forKey: .disks),
                   volumes: try c.decodeIfPresent([ImageSpec.Volume].self, forKey: .volumes) ?? [])
+        windowsFlags = try c.decodeIfPresent(ImageSpec.WindowsFlags.self, forKey: .windowsFlags) ?? .init()
     }
 }
 

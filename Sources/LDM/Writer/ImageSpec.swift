@@ -37,6 +37,8 @@ public struct ImageSpec: Sendable, Equatable, Codable {
         public var sequence: UInt64
         public var disks: [Disk]
         public var volumes: [Volume]
+        /// States Windows records on objects; all clear by default.
+        public var windowsFlags = WindowsFlags()
 
         public init(name: String, guid: String? = nil, recordRevision: Int = 3,
                     privheadMinor: Int = 11, vblkSize: Int = 128, sequence: UInt64 = 0x400,
@@ -50,6 +52,32 @@ public struct ImageSpec: Sendable, Equatable, Codable {
             self.disks = disks
             self.volumes = volumes
         }
+    }
+
+    /// Flag words and read policies as Windows sets them (docs/FORMAT.md,
+    /// "States and flags"), so tests can write disks Windows left detached,
+    /// members marked out of date, boot volumes and groups not to be
+    /// imported automatically. Keys are disk and volume names.
+    public struct WindowsFlags: Sendable, Equatable, Codable {
+        /// PRIVHEAD 0x113 on every disk: 0x01 shared, 0x02 no auto-import.
+        public var privateHeader: UInt32 = 0
+        /// Disk record flags: 0x04 failing, 0x100 removed, 0x200 detached.
+        public var disks: [String: UInt32] = [:]
+        /// Volume flags ORed into the writer's usual ones: 0x200000 boot,
+        /// 0x400000 system, 0x800000 retain partition.
+        public var volumes: [String: UInt32] = [:]
+        /// Component flags by volume, for every plex whose index is in
+        /// `componentPlexes` (all plexes when absent): 0x02 recover, 0x04 I/O fail.
+        public var components: [String: UInt32] = [:]
+        public var componentPlexes: [String: [Int]] = [:]
+        /// Extent flags of a volume's partitions on one disk, keyed
+        /// "volume/disk": 0x08 recover.
+        public var extents: [String: UInt32] = [:]
+        /// Read policy byte by volume (1 round-robin, 2 preferred plex,
+        /// 3 select, 4 RAID); the writer's own is 3 or 4.
+        public var readPolicies: [String: UInt8] = [:]
+
+        public init() {}
     }
 
     public struct Disk: Sendable, Equatable, Codable {

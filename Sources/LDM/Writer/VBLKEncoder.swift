@@ -25,9 +25,12 @@ enum VBLKEncoder {
         out += g.disks.map { disk($0, group: g) }
         for v in g.volumes {
             out.append(volume(v, group: g))
-            for c in v.components {
-                out.append(component(c, volume: v, group: g))
-                out += c.partitions.map { partition($0, component: c, group: g) }
+            for (plex, c) in v.components.enumerated() {
+                let flags = g.windowsFlags.components[v.name].map { f in
+                    g.windowsFlags.componentPlexes[v.name].map { $0.contains(plex) ? f : 0 } ?? f
+                } ?? 0
+                out.append(component(c, volume: v, group: g, flags: flags))
+                out += c.partitions.map { partition($0, component: c, group: g, extentFlags: g.windowsFlags.extents["\(v.name)/\($0.diskName)"] ?? 0) }
             }
         }
         return out
@@ -79,11 +82,15 @@ enum VBLKEncoder {
             b.vstr(guid.text)
             // Alternative name: Windows keeps a device path here.
             b.vstr("LDMCTL\\DISK\\\(String(d.signature, radix: 16, uppercase: true))")
-            b.raw(tail12(g.sequence))
+            b.be32(g.windowsFlags.disks[d.name] ?? 0)
+            b.be64(g.sequence)  // commit id
             return record(.disk, d.name, type: 0x34, flags: 0, b)
         }
         b.raw(guid.bytes)
-        b.zeros(29)
+        b.zeros(16)  // alternative GUID
+        b.vstr("")   // last device name
+        b.be32(g.windowsFlags.disks[d.name] ?? 0)
+        b.zeros(8)   // commit id
         return record(.disk, d.name, type: 0x44, flags: 0, b)
     }
 
@@ -97,11 +104,10 @@ enum VBLKEncoder {
         var state = ImageBuffer(count: 14)
         state.putText(activeState, at: 0, limit: 14)
         b.raw(state.bytes)
-        b.byte(raid5 ? 4 : 3)  // volume type: 3 gen, 4 raid5
-        b.byte(1)  // unknown; 1 on the 2003 images
-        b.byte(v.number)
-        b.zeros(3)
-        b.byte(raid5 ? 0x13 : 0x11)  // volume flags as on the 2003 images
+        b.byte(g.windowsFlags.readPolicies[v.name] ?? (raid5 ? 4 : 3))  // read policy: 3 select, 4 RAID
+        b.vnum(UInt64(v.number))  // volume number
+        // Volume flags as on the 2003 images, plus any a test asks for.
+        b.be32((raid5 ? 0x13 : 0x11) | (g.windowsFlags.volumes[v.name] ?? 0))
         b.vnum(UInt64(v.components.count))
         b.be64(g.sequence)  // commit id
         b.be64(g.sequence)  // id
@@ -117,13 +123,13 @@ enum VBLKEncoder {
         return record(.volume, v.name, type: 0x51, flags: flags, b)
     }
 
-    static func component(_ c: PlannedComponent, volume v: PlannedVolume, group g: PlannedGroup) -> Record {
+    static func component(_ c: PlannedComponent, volume v: PlannedVolume, group g: PlannedGroup, flags componentFlags: UInt32) -> Record {
         var b = RecordBodyBuilder()
         b.vnum(c.objectID)
         b.vstr(c.name)
         b.vstr(activeState)
         b.byte(c.type)
-        b.zeros(4)
+        b.be32(componentFlags)
         b.vnum(UInt64(c.partitions.count))
         b.be64(g.sequence)  // log commit id
         b.zeros(8)
@@ -138,11 +144,11 @@ enum VBLKEncoder {
         return record(.component, c.name, type: 0x32, flags: flags, b)
     }
 
-    static func partition(_ p: PlannedPartition, component c: PlannedComponent, group g: PlannedGroup) -> Record {
+    static func partition(_ p: PlannedPartition, component c: PlannedComponent, group g: PlannedGroup, extentFlags: UInt32) -> Record {
         var b = RecordBodyBuilder()
         b.vnum(p.objectID)
         b.vstr(p.name)
-        b.zeros(4)
+        b.be32(extentFlags)
         b.be64(g.sequence)  // commit id
         b.be64(p.start)
         b.be64(p.volumeOffset)
