@@ -22,8 +22,8 @@ _ldmctl() {
     case $cmd in
         scan) opts="--image-sector-size" ;;
         show) opts="--json --image-sector-size" ;;
-        table) opts="--concise --group --volume --whole-disk --image-sector-size" ;;
-        activate) opts="--all --group --volume --read-only --no-degraded --dry-run --whole-disk --image-sector-size" ;;
+        table) opts="--concise --group --volume --whole-disk --4kn-extents --image-sector-size" ;;
+        activate) opts="--all --group --volume --read-only --no-degraded --dry-run --whole-disk --4kn-extents --image-sector-size" ;;
         deactivate) opts="--all --group --volume --dry-run" ;;
         status) opts="--json" ;;
         monitor) COMPREPLY=($(compgen -W "--json --exec --oneshot --help" -- "$cur")); return ;;

@@ -25,6 +25,11 @@ public struct VolumePipeline {
     public var reportNonLDM = true
     /// Which volumes to plan; all when nil.
     public var select: ((DiskGroup, Volume) -> Bool)?
+    /// Plan groups with 4096-byte sectors, reading their extents in logical
+    /// sectors. Off unless a user asks: whether Windows keeps extents in
+    /// 4096- or 512-byte units there is not settled (docs/FORMAT.md,
+    /// "4096-byte logical sectors"), and a wrong guess maps the wrong sectors.
+    public var acceptsLogical4KnExtents = false
 
     public init(allowDegraded: Bool = true, wholeDisk: Bool = false, reportNonLDM: Bool = true,
                 select: ((DiskGroup, Volume) -> Bool)? = nil) {
@@ -80,6 +85,10 @@ public struct VolumePipeline {
         var result = Result(groups: groups, diskErrors: [], planErrors: [], conflict: nil, stacks: [])
         for g in groups {
             for v in g.volumes where select?(g, v) ?? true {
+                guard g.sectorSize == 512 || acceptsLogical4KnExtents else {
+                    result.planErrors.append(PlanError(group: g.name.display, volume: v.name.display, problem: Self.unsettled4Kn))
+                    continue
+                }
                 do {
                     result.stacks.append(try planner.plan(g, v, allowDegraded: allowDegraded))
                 } catch let error as PlanError {
@@ -100,6 +109,8 @@ public struct VolumePipeline {
 }
 
 extension VolumePipeline {
+    public static let unsettled4Kn = "the disks have 4096-byte sectors, and whether Windows records extents there in 4096- or 512-byte units is not settled (docs/FORMAT.md, \"4096-byte logical sectors\"): not planned rather than guessed. To use ldmctl's reading (logical sectors, as libldm), pass --4kn-extents logical and check the volume read-only first"
+
     /// Disks from memory (the fuzzer's, a test's), with what the kernel
     /// knows of them, if anything; without, each table line names the disk
     /// by its path.

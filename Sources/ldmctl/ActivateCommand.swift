@@ -50,6 +50,7 @@ struct ActivateCommand: Command {
         OptionSpec(long: "dry-run", short: "n", kind: .flag, help: "Print what would be done; change nothing."),
         OptionSpec(long: "whole-disk", short: nil, kind: .flag,
                    help: "Map through whole disks even where a partition device covers the extent."),
+        VolumeSelection.options.first { $0.long == "4kn-extents" }!,
     ] + DeviceArguments.options
 
     let targets: Targets
@@ -57,10 +58,12 @@ struct ActivateCommand: Command {
     let noDegraded: Bool
     let dryRun: Bool
     let wholeDisk: Bool
+    let logical4KnExtents: Bool
     let imageSectorSize: Int
 
     init(_ a: ParsedArguments) throws {
         targets = try Targets(a)
+        logical4KnExtents = try VolumeSelection(a).logical4KnExtents
         readOnly = a.flag("read-only")
         noDegraded = a.flag("no-degraded")
         dryRun = a.flag("dry-run")
@@ -69,7 +72,8 @@ struct ActivateCommand: Command {
     }
 
     func run() throws {
-        let selection = VolumeSelection(group: targets.group, volumes: targets.volumes, wholeDisk: wholeDisk)
+        var selection = VolumeSelection(group: targets.group, volumes: targets.volumes, wholeDisk: wholeDisk)
+        selection.logical4KnExtents = logical4KnExtents
         let planned = try selection.plan(devices: targets.devices, imageSectorSize: imageSectorSize,
                                          allowDegraded: !noDegraded) {
             "\($0.group)/\($0.volume): not activated: \($0.problem)"

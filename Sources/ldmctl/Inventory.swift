@@ -79,16 +79,26 @@ struct VolumeSelection {
         OptionSpec(long: "volume", short: nil, kind: .repeated("NAME"), help: "Only this volume (repeatable)."),
         OptionSpec(long: "whole-disk", short: nil, kind: .flag,
                    help: "Map through whole disks even where a partition device covers the extent."),
+        OptionSpec(long: "4kn-extents", short: nil, kind: .value("logical"),
+                   help: "Plan disks with 4096-byte sectors, reading extents in logical sectors (unverified; see the man page)."),
     ]
 
     var group: String?
     var volumes: [String]
     var wholeDisk: Bool
+    var logical4KnExtents = false
 
-    init(_ a: ParsedArguments) {
+    init(_ a: ParsedArguments) throws {
         group = a.value("group")
         volumes = a.all("volume")
         wholeDisk = a.flag("whole-disk")
+        if let units = a.value("4kn-extents") {
+            guard units == "logical" else {
+                warn("--4kn-extents: \(LDMName(units).display) is not a known reading (only \"logical\")")
+                throw Failed()
+            }
+            logical4KnExtents = true
+        }
     }
 
     init(group: String?, volumes: [String], wholeDisk: Bool) {
@@ -102,7 +112,8 @@ struct VolumeSelection {
     /// (worded by `describe`). Throws when planned names collide.
     func plan(devices: [String], imageSectorSize: Int, allowDegraded: Bool = true,
               describe: (PlanError) -> String = { "\($0)" }) throws -> (stacks: [VolumeStack], failed: Bool) {
-        let pipeline = VolumePipeline(allowDegraded: allowDegraded, wholeDisk: wholeDisk, select: matches)
+        var pipeline = VolumePipeline(allowDegraded: allowDegraded, wholeDisk: wholeDisk, select: matches)
+        pipeline.acceptsLogical4KnExtents = logical4KnExtents
         let inventory = Inventory.load(devices: devices, imageSectorSize: imageSectorSize, pipeline: pipeline)
         inventory.reportErrors()
         try checkFound(inventory)

@@ -21,6 +21,10 @@ enum ShowOutput {
             ("databaseSource", .path(g.databaseSource.bytes)),
             ("disksPresent", .int(g.presentDiskCount)),
             ("autoImport", .bool(!g.privateHeaderFlags.contains(.noAutoImport))),
+            // Extents are read in logical sectors; on 4096-byte disks that
+            // reading is not verified against Windows (docs/FORMAT.md).
+            ("extentUnits", .string("logical-sector")),
+            ("extentUnitsVerified", .bool(g.sectorSize == 512)),
             ("disks", .array(g.disks.map(disk))),
             ("volumes", .array(g.volumes.map { volume($0, g) })),
             // Notes are display text already (paths in them escaped once).
@@ -96,6 +100,9 @@ enum ShowOutput {
         var title = "Disk group \(g.name.display)  \(g.guid)  \(g.presentDiskCount) of \(g.disks.count) disks present"
         if g.cloneIndex > 0 { title += "  (clone \(g.cloneIndex): another set of disks carries the same group)" }
         print(title)
+        if g.sectorSize != 512 {
+            print("  \(g.sectorSize)-byte sectors: extents read in logical sectors, as libldm reads them; not verified against Windows, so table and activate refuse this group without --4kn-extents logical")
+        }
         if g.privateHeaderFlags.contains(.noAutoImport) {
             print("  Windows marks this group not to be imported automatically: hotplug and boot leave it alone")
         }

@@ -26,7 +26,7 @@ struct TableCommand: Command {
 
     init(_ a: ParsedArguments) throws {
         concise = a.flag("concise")
-        selection = VolumeSelection(a)
+        selection = try VolumeSelection(a)
         devices = a.positional
         imageSectorSize = try DeviceArguments.imageSectorSize(a)
     }

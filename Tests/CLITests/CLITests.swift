@@ -86,6 +86,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(help.out.hasPrefix("usage: ldmctl table"), help.out)
     }
 
+    // MARK: 4096-byte sectors
+
+    /// Which unit Windows uses for extents on 4Kn disks is not settled:
+    /// `table` and `activate` refuse rather than guess, say why, and plan
+    /// with ldmctl's reading only when asked; `show` says which reading.
+    func testFourKnGroupsAreRefusedUnlessTheReadingIsChosen() throws {
+        let paths = try write(try ImageWriter.write(SampleSpecs.standard(sectorSize: 4096))
+            .filter { $0.groupName == SampleSpecs.gptGroupName })
+        let sized = ["--image-sector-size", "4096"]
+        let refused = try run(["table"] + sized + paths)
+        XCTAssertEqual(refused.status, 1, refused.err)
+        XCTAssertEqual(refused.out, "")
+        XCTAssertTrue(refused.err.contains("4096-byte sectors") && refused.err.contains("--4kn-extents logical"), refused.err)
+        let dry = try run(["activate", "--dry-run", "--all"] + sized + paths)
+        XCTAssertTrue(dry.err.contains("not activated") && dry.err.contains("not settled"), dry.err)
+        let chosen = try run(["table", "--4kn-extents", "logical"] + sized + paths)
+        XCTAssertEqual(chosen.status, 0, chosen.err)
+        XCTAssertTrue(chosen.out.contains("linear"), chosen.out)
+        let bad = try run(["table", "--4kn-extents", "512"] + sized + paths)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("not a known reading"), bad.err)
+        let show = try run(["show"] + sized + paths)
+        XCTAssertTrue(show.out.contains("extents read in logical sectors"), show.out)
+        let json = try run(["show", "--json"] + sized + paths)
+        XCTAssertTrue(json.out.contains("\"extentUnitsVerified\": false"), json.out)
+    }
+
     // MARK: class 7: dry run
 
     /// This host has no usable device-mapper (tests also run in the VM,
