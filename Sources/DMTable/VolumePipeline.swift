@@ -30,6 +30,10 @@ public struct VolumePipeline {
     /// 4096- or 512-byte units there is not settled (docs/FORMAT.md,
     /// "4096-byte logical sectors"), and a wrong guess maps the wrong sectors.
     public var acceptsLogical4KnExtents = false
+    /// Set by hotplug and the boot unit: a group Windows marks not to be
+    /// imported automatically (PRIVHEAD flag 0x02) is then left alone; a
+    /// user's own `activate` still builds it.
+    public var automatic = false
 
     public init(allowDegraded: Bool = true, wholeDisk: Bool = false, reportNonLDM: Bool = true,
                 select: ((DiskGroup, Volume) -> Bool)? = nil) {
@@ -85,6 +89,10 @@ public struct VolumePipeline {
         var result = Result(groups: groups, diskErrors: [], planErrors: [], conflict: nil, stacks: [])
         for g in groups {
             for v in g.volumes where select?(g, v) ?? true {
+                guard !(automatic && g.privateHeaderFlags.contains(.noAutoImport)) else {
+                    result.planErrors.append(PlanError(group: g.name.display, volume: v.name.display, problem: Self.noAutoImport))
+                    continue
+                }
                 guard g.sectorSize == 512 || acceptsLogical4KnExtents else {
                     result.planErrors.append(PlanError(group: g.name.display, volume: v.name.display, problem: Self.unsettled4Kn))
                     continue
@@ -109,6 +117,7 @@ public struct VolumePipeline {
 }
 
 extension VolumePipeline {
+    public static let noAutoImport = "Windows marks this disk group not to be imported automatically: left alone; activate it by hand (ldmctl activate --group NAME) if you mean to"
     public static let unsettled4Kn = "the disks have 4096-byte sectors, and whether Windows records extents there in 4096- or 512-byte units is not settled (docs/FORMAT.md, \"4096-byte logical sectors\"): not planned rather than guessed. To use ldmctl's reading (logical sectors, as libldm), pass --4kn-extents logical and check the volume read-only first"
 
     /// Disks from memory (the fuzzer's, a test's), with what the kernel

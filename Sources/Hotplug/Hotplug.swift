@@ -365,7 +365,9 @@ public struct Hotplug {
                 guard let path = g.disk(id: p.diskID)?.location?.device, devices[path] == nil else { continue }
                 devices[path] = DiskDevice.of(blockDevice: path)
             }
-            let planned = VolumePipeline(allowDegraded: degraded, select: { $1.id == v.id }).plan([g], devices: devices)
+            var pipeline = VolumePipeline(allowDegraded: degraded, select: { $1.id == v.id })
+            pipeline.automatic = true
+            let planned = pipeline.plan([g], devices: devices)
             if let error = planned.planErrors.first ?? planned.conflict { throw error }
             guard let stack = planned.stacks.first else { throw PlanError(group: g.name.display, volume: v.name.display, problem: "not planned") }
             // Written first: udev's rule for the new dm device reads it.

@@ -80,6 +80,10 @@ struct ActivateCommand: Command {
         }
         let stacks = planned.stacks
         var failed = planned.failed
+        let manual = Set(planned.groups.filter { $0.privateHeaderFlags.contains(.noAutoImport) }.map(\.name.display))
+        for s in stacks where manual.contains(s.groupName) {
+            warn("\(s.groupName)/\(s.volumeName): Windows marks this group not to be imported automatically; activating it because you asked")
+        }
         for s in stacks where s.degraded {
             warn("\(s.groupName)/\(s.volumeName): starting degraded (\(s.notes.first ?? ""))")
         }

@@ -111,7 +111,7 @@ struct VolumeSelection {
     /// errors, unknown names and each volume that could not be planned
     /// (worded by `describe`). Throws when planned names collide.
     func plan(devices: [String], imageSectorSize: Int, allowDegraded: Bool = true,
-              describe: (PlanError) -> String = { "\($0)" }) throws -> (stacks: [VolumeStack], failed: Bool) {
+              describe: (PlanError) -> String = { "\($0)" }) throws -> (stacks: [VolumeStack], failed: Bool, groups: [DiskGroup]) {
         var pipeline = VolumePipeline(allowDegraded: allowDegraded, wholeDisk: wholeDisk, select: matches)
         pipeline.acceptsLogical4KnExtents = logical4KnExtents
         let inventory = Inventory.load(devices: devices, imageSectorSize: imageSectorSize, pipeline: pipeline)
@@ -119,7 +119,7 @@ struct VolumeSelection {
         try checkFound(inventory)
         for e in inventory.result.planErrors { warn(describe(e)) }
         if let conflict = inventory.result.conflict { throw conflict }
-        return (inventory.result.stacks, inventory.failed || !inventory.result.planErrors.isEmpty)
+        return (inventory.result.stacks, inventory.failed || !inventory.result.planErrors.isEmpty, inventory.result.groups)
     }
 
     func matches(_ g: DiskGroup, _ v: Volume) -> Bool {

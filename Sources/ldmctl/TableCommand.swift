@@ -32,7 +32,7 @@ struct TableCommand: Command {
     }
 
     func run() throws {
-        let (stacks, failed) = try selection.plan(devices: devices, imageSectorSize: imageSectorSize)
+        let (stacks, failed, _) = try selection.plan(devices: devices, imageSectorSize: imageSectorSize)
         var naming = MemberNaming()
         var out = ""
         if concise {

@@ -159,3 +159,26 @@ final class OutOfDateMemberTableTests: XCTestCase {
         XCTAssertThrowsError(try TablePlanner().plan(g, m, allowDegraded: false))
     }
 }
+
+/// A group Windows marks not to be imported automatically: hotplug and the
+/// boot unit (the pipeline's `automatic` mode) leave it alone, a user's own
+/// `activate` and `table` still plan it.
+final class NoAutoImportTests: XCTestCase {
+    func testOnlyAutomaticActivationLeavesTheGroupAlone() throws {
+        var group = ImageSpec.Group(name: "Manual", disks: [.init(name: "D1", sizeBytes: 16 * ImageSpec.MiB)],
+                                    volumes: [.init(name: "S", kind: .simple, sizeBytes: 2 * ImageSpec.MiB, disks: ["D1"])])
+        group.windowsFlags.privateHeader = 0x02
+        let images = try ImageWriter.write(ImageSpec(groups: [group]))
+        var automatic = VolumePipeline()
+        automatic.automatic = true
+        let refused = automatic.run(images)
+        XCTAssertEqual(refused.stacks.count, 0)
+        XCTAssertEqual(refused.planErrors.map(\.problem), [VolumePipeline.noAutoImport])
+        let manual = VolumePipeline().run(images)
+        XCTAssertEqual(manual.stacks.map(\.volumeName), ["S"])
+        XCTAssertEqual(manual.errors, [])
+        // Without the flag, automatic activation plans it.
+        group.windowsFlags.privateHeader = 0
+        XCTAssertEqual(automatic.run(try ImageWriter.write(ImageSpec(groups: [group]))).stacks.count, 1)
+    }
+}
