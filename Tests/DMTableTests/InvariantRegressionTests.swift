@@ -17,7 +17,7 @@ final class InvariantRegressionTests: XCTestCase {
         let spec = ImageSpec(groups: [.init(
             name: "G", disks: [.init(name: "a=b", sizeBytes: 16 * MiB), .init(name: "a_x3db", sizeBytes: 16 * MiB)],
             volumes: [.init(name: "M", kind: .mirrored, sizeBytes: MiB, disks: ["a=b", "a_x3db"])])])
-        let inventory = VolumePipeline().run(try ImageWriter.write(spec))
+        let inventory = VolumePipeline.checking.run(try ImageWriter.write(spec))
         XCTAssertEqual(inventory.violations, [])
         XCTAssertEqual(inventory.stacks, [], "a volume with two helpers of one name must not be planned")
         XCTAssertTrue(inventory.errors.contains { $0.contains("ldm_part_G_a_x3db-01") }, "\(inventory.errors)")
@@ -72,7 +72,7 @@ final class InvariantRegressionTests: XCTestCase {
         var images = try sample()
         try rewrite(&images, "Striped-01", after: chunkField, with: vnum(1 << 63))
         try keep("striped-chunk-overflow", images)
-        let inventory = VolumePipeline().run(images)
+        let inventory = VolumePipeline.checking.run(images)
         XCTAssertEqual(inventory.violations, [])
         XCTAssertFalse(inventory.stacks.contains { $0.volumeName == "Striped" })
         XCTAssertTrue(inventory.errors.contains { $0.contains("Striped") }, "\(inventory.errors)")
@@ -85,7 +85,7 @@ final class InvariantRegressionTests: XCTestCase {
             var images = try sample(ss)
             try rewrite(&images, "Raid5-01", after: chunkField, with: vnum(chunk))
             try keep("raid5-chunk-overflow-\(ss)", images)
-            let inventory = VolumePipeline().run(images)
+            let inventory = VolumePipeline.checking.run(images)
             XCTAssertEqual(inventory.violations, [])
             XCTAssertFalse(inventory.stacks.contains { $0.volumeName == "Raid5" }, "\(ss)")
             XCTAssertTrue(inventory.errors.contains { $0.contains("Raid5") }, "\(inventory.errors)")
@@ -107,7 +107,7 @@ final class InvariantRegressionTests: XCTestCase {
             images[i].patch(at: offsetField + UInt64(1 + nameLength + 12 + 8), bytes: [0x80, 0, 0, 0, 0, 0, 0, 0])
         }
         try keep("spanned-size-overflow", images)
-        let inventory = VolumePipeline().run(images)
+        let inventory = VolumePipeline.checking.run(images)
         XCTAssertEqual(inventory.violations, [])
         XCTAssertTrue(inventory.errors.contains { $0.contains("Spanned") || $0.contains("overflow") }, "\(inventory.errors)")
     }
@@ -131,8 +131,8 @@ final class InvariantRegressionTests: XCTestCase {
         }
         XCTAssertEqual(try? Data(contentsOf: url), Data(bytes), "Fuzz/regressions/\(name) is missing or stale")
         // Decoded, it must give what the images give.
-        XCTAssertEqual(VolumePipeline().run(FuzzDisks.decode(bytes)).stacks.map(\.volumeName),
-                       VolumePipeline().run(images).stacks.map(\.volumeName))
+        XCTAssertEqual(VolumePipeline.checking.run(FuzzDisks.decode(bytes)).stacks.map(\.volumeName),
+                       VolumePipeline.checking.run(images).stacks.map(\.volumeName))
     }
 
     /// Every input in Fuzz/regressions (crashes the fuzzer found, and the
@@ -144,9 +144,9 @@ final class InvariantRegressionTests: XCTestCase {
         for file in files {
             let bytes = [UInt8](try Data(contentsOf: Self.regressions.appendingPathComponent(file)))
             let disks = FuzzDisks.decode(bytes)
-            let inventory = VolumePipeline().run(disks)
+            let inventory = VolumePipeline.checking.run(disks)
             XCTAssertEqual(inventory.violations, [], file)
-            let reversed = VolumePipeline().run(Array(disks.reversed()))
+            let reversed = VolumePipeline.checking.run(Array(disks.reversed()))
             XCTAssertEqual(inventory.groups, reversed.groups, file)
             XCTAssertEqual(inventory.stacks, reversed.stacks, file)
         }

@@ -12,7 +12,7 @@ final class InvariantTests: XCTestCase {
     /// Images are named after their disk (`Disk1` in both sample groups);
     /// tables name the device, so give each a path of its own.
     func inventory(_ images: [DiskImage]) -> VolumePipeline.Result {
-        VolumePipeline().run(images.map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
+        VolumePipeline.checking.run(images.map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") })
     }
 
     func sampleImages(_ sectorSize: Int = 512) throws -> [DiskImage] {
@@ -29,7 +29,7 @@ final class InvariantTests: XCTestCase {
         for ss in [512, 4096] {
             let disks = try sampleImages(ss).map { NamedImage(image: $0, name: "/dev/\($0.groupName)/\($0.name)") }
             let view = FuzzDisks.kernelView(disks)
-            let inv = VolumePipeline().run(disks, devices: view)
+            let inv = VolumePipeline.checking.run(disks, devices: view)
             XCTAssertEqual(inv.errors, [])
             XCTAssertEqual(inv.stacks.count, 7)
             XCTAssertEqual(inv.violations(devices: view), [], "\(ss)")
