@@ -36,6 +36,8 @@ public struct PlannedDisk: Sendable, Equatable {
     public let configSize: UInt64
     /// MBR disk signature (also in the PRIVHEAD).
     public let signature: UInt32
+    /// Basic entries as the spec gives them (volume ones resolved when written).
+    public var basicEntries: [ImageSpec.BasicEntry] = []
 
     public var sizeBytes: UInt64 { totalSectors * UInt64(sectorSize) }
 }

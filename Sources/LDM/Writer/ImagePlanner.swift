@@ -184,17 +184,25 @@ enum ImagePlanner {
             guard total > 4 * align + entries + 2 else { throw .diskTooSmall(disk: d.name, sizeBytes: d.sizeBytes) }
             configStart = align
             dataStart = 3 * align
-            dataEnd = total - 1 - entries  // one past the last usable LBA
+            guard d.trailingBytes % ss == 0, d.trailingBytes / ss < total / 2 else {
+                throw .notMultiple(what: "trailing bytes of disk \(d.name)", value: d.trailingBytes, of: ss)
+            }
+            dataEnd = total - 1 - entries - d.trailingBytes / ss  // one past the last usable LBA, less the tail
         }
         let guidText = try guid(d.guid, derivedFrom: ["disk", g.name, d.name], what: "disk \(d.name)")
         let sig = UInt32(truncatingIfNeeded: ImageHash.fnv1a(["signature", guidText]))
-        return PlannedDisk(
+        var planned = PlannedDisk(
             name: d.name, guid: guidText, objectID: id,
             fileName: d.fileName ?? fileName(group: g.name, disk: d.name),
             partitionStyle: d.partitionStyle, sectorSize: d.sectorSize,
             recordRevision: d.recordRevision, totalSectors: total,
             dataStart: dataStart, dataSize: dataEnd - dataStart,
             configStart: configStart, configSize: db, signature: sig == 0 ? 1 : sig)
+        guard d.basicEntries.count <= (d.partitionStyle == .mbr ? 3 : PartitionTableWriter.entryCount - 3) else {
+            throw .unsupported(what: "basic entries on disk \(d.name)", value: d.basicEntries.count)
+        }
+        planned.basicEntries = d.basicEntries
+        return planned
     }
 
     /// First fit: the lowest aligned start in a free extent that holds `sectors`.

@@ -23,6 +23,7 @@ extension ImageSpec.Group {
 extension ImageSpec.Disk {
     enum CodingKeys: String, CodingKey {
         case name, guid, sizeBytes, partitionStyle, sectorSize, recordRevision, dataStart, fileName
+        case basicEntries, trailingBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -35,6 +36,8 @@ extension ImageSpec.Disk {
                   recordRevision: try c.decodeIfPresent(Int.self, forKey: .recordRevision) ?? 3,
                   dataStart: try c.decodeIfPresent(UInt64.self, forKey: .dataStart),
                   fileName: try c.decodeIfPresent(String.self, forKey: .fileName))
+        basicEntries = try c.decodeIfPresent([ImageSpec.BasicEntry].self, forKey: .basicEntries) ?? []
+        trailingBytes = try c.decodeIfPresent(UInt64.self, forKey: .trailingBytes) ?? 0
     }
 }
 

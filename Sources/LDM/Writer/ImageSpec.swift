@@ -97,6 +97,13 @@ public struct ImageSpec: Sendable, Equatable, Codable {
         public var dataStart: UInt64?
         /// Image file name; default `<group>-<disk>.img`, made file-name safe.
         public var fileName: String?
+        /// Basic partition entries beside the LDM ones, as real machines
+        /// have them: an OEM or recovery partition before the 0x42 entry, a
+        /// retained entry over a boot volume, extra GPT partitions.
+        public var basicEntries: [BasicEntry] = []
+        /// GPT only: bytes kept out of the LDM data partition at the end of
+        /// the disk, so a basic partition can follow it.
+        public var trailingBytes: UInt64 = 0
 
         public init(name: String, guid: String? = nil, sizeBytes: UInt64,
                     partitionStyle: PartitionStyle = .mbr, sectorSize: Int = 512,
@@ -109,6 +116,29 @@ public struct ImageSpec: Sendable, Equatable, Codable {
             self.recordRevision = recordRevision
             self.dataStart = dataStart
             self.fileName = fileName
+        }
+    }
+
+    /// One basic (non-LDM) partition entry.
+    public struct BasicEntry: Sendable, Equatable, Codable {
+        /// MBR partition type (0x07 NTFS, 0x12 or 0x27 OEM/recovery, 0xDE ...).
+        public var mbrType: UInt8
+        /// GPT partition type GUID (default: Microsoft basic data).
+        public var gptType: String
+        /// Where it lies, in bytes from the start of the disk; ignored when
+        /// `volume` is set.
+        public var startBytes: UInt64
+        public var sizeBytes: UInt64
+        /// Cover exactly this volume's partition on this disk, as Windows'
+        /// retained entry over a boot or system volume does.
+        public var volume: String?
+        /// Listed after the LDM entries (MBR entry order, GPT array order).
+        public var afterLDM: Bool
+
+        public init(mbrType: UInt8 = 0x07, gptType: String = "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7",
+                    startBytes: UInt64 = 0, sizeBytes: UInt64 = 0, volume: String? = nil, afterLDM: Bool = false) {
+            self.mbrType = mbrType; self.gptType = gptType; self.startBytes = startBytes
+            self.sizeBytes = sizeBytes; self.volume = volume; self.afterLDM = afterLDM
         }
     }
 

@@ -15,7 +15,18 @@ public enum ImageWriter {
         for group in try ImagePlanner.plan(spec) {
             let database = try DatabaseWriter(group: group)
             for (di, disk) in group.disks.enumerated() {
-                let (table, gpt) = PartitionTableWriter.structures(for: disk)
+                // Basic entries, those over a volume placed on its partition here.
+                let basic = try disk.basicEntries.map { (e: ImageSpec.BasicEntry) throws(ImageWriterError) -> PartitionTableWriter.Basic in
+                    let ss = UInt64(disk.sectorSize)
+                    guard let name = e.volume else {
+                        return .init(entry: e, first: e.startBytes / ss, count: e.sizeBytes / ss)
+                    }
+                    guard let p = group.volume(named: name)?.partitions.first(where: { $0.diskIndex == di }) else {
+                        throw .unknownDisk(volume: name, disk: disk.name)
+                    }
+                    return .init(entry: e, first: disk.dataStart + p.start, count: p.size)
+                }
+                let (table, gpt) = PartitionTableWriter.structures(for: disk, basic: basic)
                 let (db, dbLayout) = database.structures(for: disk)
                 var extents: [PartitionExtent] = []
                 var content: [DiskImage.ContentExtent] = []

@@ -12,42 +12,65 @@ enum PartitionTableWriter {
     static let entryCount = 128
     static let entrySize = 128
 
-    static func structures(for d: PlannedDisk) -> (pieces: [ImagePiece], gpt: GPTLayout?) {
+    /// A basic entry placed on the disk, in logical sectors.
+    struct Basic {
+        let entry: ImageSpec.BasicEntry
+        let first: UInt64
+        let count: UInt64
+    }
+
+    static func structures(for d: PlannedDisk, basic: [Basic] = []) -> (pieces: [ImagePiece], gpt: GPTLayout?) {
         let total = d.totalSectors
         switch d.partitionStyle {
         case .mbr:
-            // One entry from the data start to the end of the disk.
-            let mbr = mbrSector(d, type: mbrTypeLDM, start: d.dataStart, count: total - d.dataStart)
+            // The 0x42 entry from the data start to the end of the disk,
+            // with any basic entries before or after it.
+            let ldm = (type: mbrTypeLDM, start: d.dataStart, count: total - d.dataStart)
+            let entries = basic.filter { !$0.entry.afterLDM }.map { ($0.entry.mbrType, $0.first, $0.count) } + [ldm]
+                + basic.filter(\.entry.afterLDM).map { ($0.entry.mbrType, $0.first, $0.count) }
+            let mbr = mbrSector(d, entries: entries.map { (type: $0.0, start: $0.1, count: $0.2) })
             return ([ImagePiece(offset: 0, bytes: mbr)], nil)
         case .gpt:
-            return gpt(d)
+            return gpt(d, basic: basic)
         }
     }
 
     static func mbrSector(_ d: PlannedDisk, type: UInt8, start: UInt64, count: UInt64) -> [UInt8] {
+        mbrSector(d, entries: [(type, start, count)])
+    }
+
+    static func mbrSector(_ d: PlannedDisk, entries: [(type: UInt8, start: UInt64, count: UInt64)]) -> [UInt8] {
         var m = ImageBuffer(count: d.sectorSize)
         m.le32(d.signature, at: 0x1B8)
-        let e = 0x1BE
-        m.put([0x00, 0xFE, 0xFF, 0xFF], at: e)  // not bootable; CHS "use LBA"
-        m.putByte(type, at: e + 4)
-        m.put([0xFE, 0xFF, 0xFF], at: e + 5)
-        m.le32(UInt32(min(start, 0xFFFF_FFFF)), at: e + 8)
-        m.le32(UInt32(min(count, 0xFFFF_FFFF)), at: e + 12)
+        for (i, entry) in entries.prefix(4).enumerated() {
+            let e = 0x1BE + 16 * i
+            m.put([0x00, 0xFE, 0xFF, 0xFF], at: e)  // not bootable; CHS "use LBA"
+            m.putByte(entry.type, at: e + 4)
+            m.put([0xFE, 0xFF, 0xFF], at: e + 5)
+            m.le32(UInt32(min(entry.start, 0xFFFF_FFFF)), at: e + 8)
+            m.le32(UInt32(min(entry.count, 0xFFFF_FFFF)), at: e + 12)
+        }
         m.put([0x55, 0xAA], at: 510)
         return m.bytes
     }
 
-    private static func gpt(_ d: PlannedDisk) -> (pieces: [ImagePiece], gpt: GPTLayout?) {
+    private static func gpt(_ d: PlannedDisk, basic: [Basic]) -> (pieces: [ImagePiece], gpt: GPTLayout?) {
         let ss = UInt64(d.sectorSize)
         let total = d.totalSectors
         let entrySectors = UInt64(entryCount * entrySize) / ss
         let lastUsable = total - 2 - entrySectors
         let align = d.configSize  // 1 MiB in sectors
-        let parts: [(ImageGUID, UInt64, UInt64, String)] = [
+        func basicParts(_ after: Bool) -> [(ImageGUID, UInt64, UInt64, String)] {
+            basic.filter { $0.entry.afterLDM == after }.map {
+                (ImageGUID($0.entry.gptType) ?? ImageGUID("ebd0a0a2-b9e5-4433-87c0-68b6b72699c7")!,
+                 $0.first, $0.first + $0.count - 1, "Basic data partition")
+            }
+        }
+        let parts: [(ImageGUID, UInt64, UInt64, String)] = basicParts(false) + [
             (ldmMetadataType, d.configStart, d.configStart + d.configSize - 1, "LDM metadata partition"),
             (microsoftReservedType, 2 * align, 3 * align - 1, "Microsoft reserved partition"),
             (ldmDataType, d.dataStart, d.dataStart + d.dataSize - 1, "LDM data partition"),
-        ]
+        ] + basicParts(true)
         var entries = ImageBuffer(count: entryCount * entrySize)
         for (i, (type, first, last, name)) in parts.enumerated() {
             let e = i * entrySize
