@@ -9,16 +9,18 @@ import Glibc
 /// The helper's state under /run/ldmctl (tmpfs: gone at reboot, as the
 /// devices it describes are):
 ///
-///     lock                 flock(2) held while records change and volumes are (de)activated
+///     lock                 flock(2) held while records change (see `locked`)
 ///     disks/MAJ:MIN        one RecordedDisk per LDM disk present
-///     partitions/MAJ:MIN/START-SIZE  udev properties of the disk's kernel partitions
 ///     volumes/DM-UUID      one VolumeInfo per volume the helper activated (or queued)
-///     timers/GROUP-GUID    a degraded-start timer is armed for the group (its deadline)
+///     timers/GROUP-GUID    one TimerRecord per armed degraded-start timer
+///     partitions/MAJ:MIN/START-SIZE  udev properties of the disk's kernel
+///                          partitions, in udev's own format (IMPORT{file})
 ///     reads                one line per disk event: "MAJ:MIN ACTION BYTES" metadata bytes read
 ///     log                  what the helper did and why, one line per message
 ///
-/// Files are written to a temporary name and renamed, so a reader sees
-/// the old or the new content, never a mix.
+/// disks, volumes and timers are all `RunRecord`s, one format. Files are
+/// written to a temporary name and renamed, so a reader sees the old or
+/// the new content, never a mix.
 public struct RunState: Sendable {
     public var root: String
 
@@ -47,7 +49,18 @@ public struct RunState: Sendable {
 
     /// Runs `body` holding the state lock (exclusive). Never start other
     /// programs or wait for udev in `body`: decide under the lock, act
-    /// after it.
+    /// after it (`HotplugAction.startsProcess`).
+    ///
+    /// Why this is not the Activator's lock (/run/ldmctl.lock): creating a
+    /// device-mapper device waits for udev to process it, and that needs a
+    /// free udev worker. The Activator's lock is held across those waits
+    /// (up to its 120 s bound); this one is taken by every udev worker that
+    /// runs the helper. With one lock, a burst of disk events can put every
+    /// worker in line behind an activation that waits for a worker: the
+    /// boot hang of issue 10, until the timeouts. Two locks, each with one
+    /// rule: this one is never held across a wait on udev or systemd; the
+    /// Activator's is never taken by a udev worker except to remove
+    /// devices, which does not wait for udev there (udev sync off).
     public func locked<T>(timeout: Double = RunState.lockTimeout, _ body: () throws -> T) throws -> T {
         prepare()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -132,12 +145,12 @@ public struct RunState: Sendable {
 
     public func saveVolume(_ v: VolumeInfo) throws {
         guard let p = volumePath(v.uuid) else { throw HotplugError("unsafe DM UUID") }
-        try writeAtomically(p, Array(v.encoded().utf8))
+        try writeAtomically(p, v.encoded())
     }
 
     public func loadVolume(_ uuid: String) -> VolumeInfo? {
         guard let p = volumePath(uuid), let bytes = readFile(p) else { return nil }
-        return VolumeInfo.decode(String(decoding: bytes, as: UTF8.self))
+        return VolumeInfo.decode(bytes)
     }
 
     public func removeVolume(_ uuid: String) {
@@ -151,6 +164,20 @@ public struct RunState: Sendable {
     // MARK: Timers
 
     public func timerPath(_ group: GUID) -> String { "\(timersDir)/\(group.text)" }
+
+    public func loadTimer(_ group: GUID) -> TimerRecord? {
+        guard let bytes = readFile(timerPath(group), limit: 4096),
+              let r = RunRecord.decode(bytes, kind: TimerRecord.kind), let t = TimerRecord(r), t.group == group else { return nil }
+        return t
+    }
+
+    public func saveTimer(_ t: TimerRecord) throws {
+        try writeAtomically(timerPath(t.group), t.record().encoded() ?? [])
+    }
+
+    /// True if there was one.
+    @discardableResult
+    public func removeTimer(_ group: GUID) -> Bool { unlink(timerPath(group)) == 0 }
 
     // MARK: Logs
 
@@ -197,23 +224,25 @@ public struct VolumeInfo: Sendable, Equatable {
     /// The user was told that a missing member came back.
     public var lateMemberNoted: Bool
 
-    public func encoded() -> String {
-        "uuid \(uuid)\nname \(dmName)\ngroup-guid \(groupGUID.text)\ngroup \(group)\nvolume \(volume)\ntype \(type)\n"
-            + "drive-hint \(driveHint)\nstate \(state.rawValue)\ndegraded \(degraded ? 1 : 0)\nlate-member-noted \(lateMemberNoted ? 1 : 0)\n"
+    static let kind = "volume"
+
+    /// A `RunRecord` of kind `volume` (every value is device-safe).
+    public func encoded() -> [UInt8] {
+        RunRecord(kind: Self.kind, fields: [
+            ("uuid", uuid), ("name", dmName), ("group-guid", groupGUID.text), ("group", group), ("volume", volume),
+            ("type", type), ("drive-hint", driveHint), ("state", state.rawValue),
+            ("degraded", degraded ? "1" : "0"), ("late-member-noted", lateMemberNoted ? "1" : "0"),
+        ]).encoded() ?? []
     }
 
-    public static func decode(_ text: String) -> VolumeInfo? {
-        var f: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let kv = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            if kv.count == 2 { f[kv[0]] = kv[1] }
-        }
-        guard let uuid = f["uuid"], let name = f["name"], let guid = f["group-guid"].flatMap({ GUID($0) }),
-              let group = f["group"], let volume = f["volume"], let type = f["type"],
-              let state = f["state"].flatMap(State.init(rawValue:)) else { return nil }
+    public static func decode(_ bytes: [UInt8]) -> VolumeInfo? {
+        guard let f = RunRecord.decode(bytes, kind: kind), f.tail.isEmpty,
+              let uuid = f.value("uuid"), let name = f.value("name"), let guid = f.value("group-guid").flatMap({ GUID($0) }),
+              let group = f.value("group"), let volume = f.value("volume"), let type = f.value("type"),
+              let state = f.value("state").flatMap(State.init(rawValue:)) else { return nil }
         return VolumeInfo(uuid: uuid, dmName: name, groupGUID: guid, group: group, volume: volume, type: type,
-                          driveHint: f["drive-hint"] ?? "", state: state, degraded: f["degraded"] == "1",
-                          lateMemberNoted: f["late-member-noted"] == "1")
+                          driveHint: f.value("drive-hint") ?? "", state: state, degraded: f.value("degraded") == "1",
+                          lateMemberNoted: f.value("late-member-noted") == "1")
     }
 }
 
