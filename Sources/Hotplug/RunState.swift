@@ -2,6 +2,7 @@ import DeviceMapper
 import DMTable
 import LDM
 import BlockDevices
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,24 +64,11 @@ public struct RunState: Sendable {
     /// devices, which does not wait for udev there (udev sync off).
     public func locked<T>(timeout: Double = RunState.lockTimeout, _ body: () throws -> T) throws -> T {
         prepare()
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HotplugError("cannot open \(lockPath): \(errnoText())") }
-        defer { close(fd) }
-        let deadline = monotonicSeconds() + timeout
-        var pause: UInt32 = 1000   // microseconds, doubled up to 100 ms
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            switch errno {
-            case EINTR: continue
-            case EWOULDBLOCK:
-                guard monotonicSeconds() < deadline else {
-                    throw HotplugError("gave up waiting for \(lockPath) after \(Int(timeout)) s: another ldmctl holds it")
-                }
-                usleep(pause)
-                pause = min(pause * 2, 100_000)
-            default:
-                throw HotplugError("cannot lock \(lockPath): \(errnoText())")
-            }
+        let lock: FileLock
+        do throws(FileLock.Failure) { lock = try FileLock(path: lockPath, timeout: timeout) } catch {
+            throw HotplugError("\(error)")
         }
+        defer { lock.release() }
         return try body()
     }
 
@@ -251,58 +239,37 @@ public struct HotplugError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-// MARK: Small POSIX helpers
+// MARK: Small helpers (the POSIX underneath is SystemIO's)
 
-func errnoText() -> String { String(cString: strerror(errno)) }
+func errnoText() -> String { SystemIO.describe(errno) }
 
 func writeFD(_ fd: Int32, _ text: String) {
-    writeAll(fd, Array(text.utf8))
-}
-
-@discardableResult
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-        if n < 0, errno == EINTR { continue }
-        if n <= 0 { return false }
-        done += n
-    }
-    return true
+    SystemIO.writeAll(fd, Array(text.utf8))
 }
 
 func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
     let tmp = "\(path).tmp\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HotplugError("cannot write \(tmp): \(errnoText())") }
-    let ok = writeAll(fd, bytes)
-    close(fd)
-    guard ok, rename(tmp, path) == 0 else {
+    do {
+        try SystemIO.writeFile(tmp, bytes)
+    } catch {
         unlink(tmp)
-        throw HotplugError("cannot write \(path): \(errnoText())")
+        throw HotplugError("cannot write \(tmp): \(error)")
+    }
+    guard rename(tmp, path) == 0 else {
+        let reason = errnoText()
+        unlink(tmp)
+        throw HotplugError("cannot write \(path): \(reason)")
     }
 }
 
 func readFile(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while out.count <= limit {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        if n < 0 { return nil }
-        if n == 0 { return out }
-        out += buffer[0..<n]
-    }
-    return nil
+    SystemIO.readFile(path, limit: limit)
 }
 
 /// Entries of a state directory, without the temporary files of writes in
 /// progress (see `writeAtomically`).
 func stateEntries(_ path: String) -> [String] {
-    SystemDisks.listDirectory(path).filter { !$0.contains(".tmp") }
+    ((try? SystemIO.listDirectory(path)) ?? []).filter { !$0.contains(".tmp") }
 }
 
 func timestamp() -> String {
@@ -335,8 +302,4 @@ enum SystemLog {
 }
 
 /// Monotonic seconds, for bounded waits (a wall clock may jump at boot).
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+func monotonicSeconds() -> Double { SystemIO.monotonicSeconds() }
