@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // On-disk format: partition tables, PRIVHEAD, TOCBLOCK, VMDB, VBLK;
@@ -37,9 +36,10 @@ let package = Package(
         .target(name: "CLazyLibrary", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CDeviceMapperShim", dependencies: ["CLazyLibrary"]),
         .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes", "SystemIO"]),
-        // Descriptors, errors, whole-file reads and writes, directory
-        // listings and the bounded file lock, on swift-system.
-        .target(name: "SystemIO", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // Errors, whole-file reads and writes, directory listings and the
+        // bounded file lock: the POSIX plumbing, once. Not on swift-system:
+        // see the comment in SystemIO.swift (udev probe start-up cost).
+        .target(name: "SystemIO"),
         // Finding and reading disks: files, block devices, sysfs.
         .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes", "Udev", "SystemIO"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.

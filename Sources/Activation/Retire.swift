@@ -18,23 +18,24 @@ extension Activator {
     public func retire(_ v: ActiveVolume) -> Retirement {
         let dm = deviceMapper
         var problems: [String] = []
-        let size = v.top.targets.reduce(UInt64(0)) { $0 + $1.length }
-        guard size > 0 else { return Retirement(failure: "no live table", problems: []) }
-        let failing = DMDevice(name: v.top.name, uuid: v.top.uuid,
+        guard let top = v.devices.last, case let size = top.targets.reduce(UInt64(0), { $0 + $1.length }), size > 0 else {
+            return Retirement(failure: "no live table", problems: [])
+        }
+        let failing = DMDevice(name: top.name, uuid: top.uuid,
                                targets: [DMTarget(start: 0, length: size, type: "error", params: "")])
         do throws(DeviceMapperError) {
-            try dm.reload(failing, readOnly: v.top.readOnly)
+            try dm.reload(failing, readOnly: top.readOnly)
         } catch {
             return Retirement(failure: "loading an error table: \(error)", problems: [])
         }
         // No longer used by the volume: the helpers can go now.
         for helper in v.devices.dropLast().reversed() {
             do throws(DeviceMapperError) { try dm.remove(name: helper.name) } catch {
-                problems.append("could not remove helper device \(helper.name) of \(v.name): \(error)")
+                problems.append("could not remove helper device \(helper.name) of \(top.name): \(error)")
             }
         }
         do throws(DeviceMapperError) {
-            _ = try dm.removeDeferred(name: v.top.name)
+            _ = try dm.removeDeferred(name: top.name)
         } catch {
             return Retirement(failure: "deferred removal: \(error)", problems: problems)
         }
