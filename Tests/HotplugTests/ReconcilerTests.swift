@@ -109,16 +109,7 @@ struct HotplugModel {
     }
 }
 
-/// A small deterministic generator, so a failure names its seed.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func shuffled<T>(_ a: [T]) -> [T] {
         var a = a
@@ -206,7 +197,7 @@ final class ReconcilerTests: XCTestCase {
     /// passes, less than the degraded timeout: the same end state.
     func testDuplicatesAndInterleavingsEndTheSame() {
         for seed in UInt64(1)...40 {
-            var rng = SplitMix(state: seed)
+            var rng = SplitMix64(seed: seed)
             let events = rng.shuffled(Self.sample + Self.sample + rng.shuffled(mbr).prefix(2))
             var m = HotplugModel()
             for d in events {
@@ -312,7 +303,7 @@ final class ReconcilerTests: XCTestCase {
     /// still run degraded; after the last return and the units, all run.
     func testRandomWalksOfArrivalAndLoss() {
         for seed in UInt64(1)...25 {
-            var rng = SplitMix(state: seed)
+            var rng = SplitMix64(seed: seed)
             var m = HotplugModel()
             var present: Set<DeviceNumber> = []
             for _ in 0..<30 {
