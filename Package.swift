@@ -32,20 +32,26 @@ let package = Package(
         // implement, so errors carry libdevmapper's own messages.
         // libdevmapper is loaded on first use (dmload.c): commands that never
         // touch device-mapper do not pay for loading it.
-        .target(name: "CDeviceMapperShim", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes"]),
+        // The loader both shims use: dlopen on first call, with the reason on failure.
+        .target(name: "CLazyLibrary", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CDeviceMapperShim", dependencies: ["CLazyLibrary"]),
+        .target(name: "DeviceMapper", dependencies: ["CDeviceMapper", "CDeviceMapperShim", "DMTypes", "SystemIO"]),
+        // Errors, whole-file reads and writes, directory listings and the
+        // bounded file lock: the POSIX plumbing, once. Not on swift-system:
+        // see the comment in SystemIO.swift (udev probe start-up cost).
+        .target(name: "SystemIO"),
         // Finding and reading disks: files, block devices, sysfs.
-        .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes", "Udev"]),
+        .target(name: "BlockDevices", dependencies: ["LDM", "DMTypes", "Udev", "SystemIO"]),
         // scan -> plan -> apply with rollback; /run state; hotplug policy.
         .target(name: "Activation",
-                dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices"]),
+                dependencies: ["LDM", "DMTable", "DeviceMapper", "BlockDevices", "SystemIO"]),
         // The udev helper: per-disk records under /run/ldmctl, event
         // activation, degraded start after a wait.
-        .target(name: "Hotplug", dependencies: ["LDM", "DMTypes", "DMTable", "BlockDevices", "Activation", "DeviceMapper"]),
+        .target(name: "Hotplug", dependencies: ["LDM", "DMTypes", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "SystemIO"]),
         // No swift-argument-parser here: see Sources/ldmctl/CLI/Arguments.swift.
         .executableTarget(name: "ldmctl", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Hotplug",
-            "Monitor",
+            "Monitor", "JSONText", "SystemIO",
         ], linkerSettings: [
             // A non-PIE executable skips ~40k start-up relocations: ldmctl
             // runs once per udev event, so start-up time is most of its time.
@@ -62,21 +68,23 @@ let package = Package(
         ]),
         .testTarget(name: "LDMTests", dependencies: ["LDM", "LDMWriter", "BlockDevices"]),
         .testTarget(name: "DMTableTests", dependencies: ["DMTable", "LDMTestSupport", "LDM", "LDMWriter", "BlockDevices", "Hotplug"]),
-        .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper"]),
+        .testTarget(name: "HotplugTests", dependencies: ["Hotplug", "LDM", "LDMWriter", "DMTable", "DeviceMapper", "SystemIO"]),
         .testTarget(name: "DeviceMapperTests", dependencies: ["DeviceMapper", "Activation", "DMTable"]),
         // libudev, as a system library (headers only: never linked).
         .systemLibrary(name: "CUdev", providers: [.apt(["libudev-dev"])]),
         // libudev loaded on first use (udevload.c), as CDeviceMapperShim does
         // for libdevmapper: scan/show/table with DEVICE arguments and the
         // udev probe never load it.
-        .target(name: "CUdevShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CUdevShim", dependencies: ["CLazyLibrary"]),
         .target(name: "Udev", dependencies: ["CUdev", "CUdevShim"]),
         // device-mapper's global event fd (DM_DEV_ARM_POLL) and signalfd.
         .target(name: "CMonitor"),
+        // JSON values and the one JSON string escaping (show, status, monitor).
+        .target(name: "JSONText"),
         // `ldmctl monitor`: observed state -> events (pure), and the loop
         // that observes on udev and device-mapper events.
         .target(name: "Monitor", dependencies: [
-            "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Udev", "CMonitor",
+            "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Udev", "CMonitor", "JSONText", "SystemIO",
         ]),
         .testTarget(name: "MonitorTests", dependencies: [
             "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper",

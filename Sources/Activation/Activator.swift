@@ -1,5 +1,6 @@
 import DMTable
 import DeviceMapper
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -352,36 +353,14 @@ public struct Activator: Sendable {
                              failed: (VolumeStack, ActivationError) -> R,
                              _ body: () -> [R]) -> [R] {
         guard !skip, let lockPath else { return body() }
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let reason = "cannot open lock \(lockPath): \(String(cString: strerror(errno)))"
-            return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
-        }
-        defer { close(fd) }
         // Bounded: a holder waits for udev, which may itself be stuck; a
         // caller that gives up says so instead of hanging its unit or worker.
-        let deadline = Self.now() + lockTimeout
-        var pause: UInt32 = 1000
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            if errno == EINTR { continue }
-            let reason: String
-            if errno == EWOULDBLOCK {
-                if Self.now() < deadline { usleep(pause); pause = min(pause * 2, 100_000); continue }
-                reason = "gave up waiting for \(lockPath) after \(Int(lockTimeout)) s: another ldmctl holds it"
-            } else {
-                reason = "cannot lock \(lockPath): \(String(cString: strerror(errno)))"
-            }
-            return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: reason)) }
+        let lock: FileLock
+        do throws(FileLock.Failure) { lock = try FileLock(path: lockPath, timeout: lockTimeout) } catch {
+            return stacks.map { failed($0, ActivationError(kind: .lock, volume: Self.volumeLabel($0), reason: "\(error)")) }
         }
+        defer { lock.release() }
         return body()
-    }
-}
-
-extension Activator {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

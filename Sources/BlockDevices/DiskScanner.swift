@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemIO
 import Glibc
 #endif
 import LDM
@@ -86,17 +87,9 @@ public enum SystemDisks {
         return out
     }
 
+    /// The names in a directory; none if it cannot be read.
     public static func listDirectory(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        (try? SystemIO.listDirectory(path)) ?? []
     }
 
     /// First line of a sysfs attribute, trimmed.

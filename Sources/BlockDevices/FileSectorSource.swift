@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemIO
 import Glibc
 #endif
 import LDM
@@ -27,8 +28,8 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
 
         public var description: String {
             switch self {
-            case .open(let p, let e): "\(p): cannot open: \(String(cString: strerror(e)))"
-            case .stat(let p, let e): "\(p): cannot stat: \(String(cString: strerror(e)))"
+            case .open(let p, let e): "\(p): cannot open: \(SystemIO.describe(e))"
+            case .stat(let p, let e): "\(p): cannot stat: \(SystemIO.describe(e))"
             case .notADisk(let p): "\(p): not a block device or regular file"
             }
         }
@@ -93,7 +94,7 @@ public final class FileSectorSource: SectorSource, @unchecked Sendable {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw LDMError(.io, device: path.display, location: "byte \(offset)", "read failed: \(String(cString: strerror(errno)))")
+                throw LDMError(.io, device: path.display, location: "byte \(offset)", "read failed: \(SystemIO.describe(errno))")
             }
             if n == 0 {
                 throw LDMError(.io, device: path.display, location: "byte \(offset)", "short read: device ends early")

@@ -1,65 +1,24 @@
-/* libdevmapper, loaded on first use.
+/* libdevmapper, loaded on first use (see Sources/CLazyLibrary/include/lazylib.h).
  *
  * Most ldmctl runs (scan, show, table, and udev probes) never talk to
- * device-mapper. Linking libdevmapper would make every one of them load it
- * and its dependencies (libselinux, libudev, libpcre2...) at start-up:
- * about 1 ms and 900 KiB of resident memory per run. Instead the functions
- * ldmctl uses are defined here with libdevmapper's own prototypes and
- * forward to the real ones, resolved with dlopen the first time any is
- * called. If the library cannot be loaded the call fails as libdevmapper
- * would (NULL or 0) with errno ENOSYS, and dmshim_load_error() says why. */
-#include <dlfcn.h>
-#include <errno.h>
-#include <pthread.h>
+ * device-mapper; linking libdevmapper would load it and its dependencies
+ * (libselinux, libudev, libpcre2...) at every start: about 1 ms and
+ * 900 KiB of resident memory per run. */
 #include <stdint.h>
-#include <stdio.h>
 #include <libdevmapper.h>
 #include "dmshim.h"
+#include "lazylib.h"
 
-static void *library;
-static char load_error[256];
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-
-static void load(void)
-{
-    /* The soname Debian's libdevmapper1.02.1 ships. */
-    library = dlopen("libdevmapper.so.1.02.1", RTLD_NOW | RTLD_GLOBAL);
-    if (!library) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libdevmapper: %s", why ? why : "unknown error");
-    }
-}
-
-static void *resolve(const char *name)
-{
-    pthread_once(&load_once, load);
-    if (!library) return NULL;
-    /* dlsym on the handle finds libdevmapper's own definition, never these. */
-    return dlsym(library, name);
-}
+/* The soname Debian's libdevmapper1.02.1 ships. */
+static struct lazy_library libdevmapper = LAZY_LIBRARY("libdevmapper.so.1.02.1", "libdevmapper", RTLD_NOW | RTLD_GLOBAL);
 
 const char *dmshim_load_error(void)
 {
-    pthread_once(&load_once, load);
-    return library ? NULL : load_error;
+    return lazy_library_error(&libdevmapper);
 }
 
-#define FORWARD(ret, name, params, args, failure)                 \
-    ret name params                                               \
-    {                                                             \
-        static ret (*real) params;                                \
-        if (!real) real = (ret (*) params) resolve(#name);        \
-        if (!real) { errno = ENOSYS; return failure; }            \
-        return real args;                                         \
-    }
-
-#define FORWARD_VOID(name, params, args)                          \
-    void name params                                              \
-    {                                                             \
-        static void (*real) params;                               \
-        if (!real) real = (void (*) params) resolve(#name);       \
-        if (real) real args;                                      \
-    }
+#define FORWARD(...) LAZY_FORWARD(&libdevmapper, __VA_ARGS__)
+#define FORWARD_VOID(...) LAZY_FORWARD_VOID(&libdevmapper, __VA_ARGS__)
 
 FORWARD(struct dm_task *, dm_task_create, (int type), (type), NULL)
 FORWARD_VOID(dm_task_destroy, (struct dm_task *dmt), (dmt))

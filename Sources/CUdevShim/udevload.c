@@ -1,57 +1,22 @@
-/* libudev, loaded on first use.
+/* libudev, loaded on first use (see Sources/CLazyLibrary/include/lazylib.h).
  *
  * Only the commands that enumerate the system's disks or watch for
  * changes (scan/show/table/activate without DEVICE arguments, monitor)
- * need libudev. Linking it would make every ldmctl run, above all the
- * udev probe that runs once per block device event, load it at start-up.
- * As with libdevmapper (Sources/CDeviceMapperShim/dmload.c), the functions
- * used are defined here with libudev's own prototypes and forward to the
- * real ones, resolved with dlopen the first time any is called. If the
- * library cannot be loaded a call fails as libudev would (NULL, or a
- * negative errno) and udevshim_load_error() says why. */
-#include <dlfcn.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
+ * need libudev. */
 #include <sys/types.h>
 #include <libudev.h>
 #include "udevshim.h"
+#include "lazylib.h"
 
-static void *library;
-static char load_error[256];
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-
-static void load(void)
-{
-    /* The soname of libudev1 since systemd 183. */
-    library = dlopen("libudev.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!library) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libudev: %s", why ? why : "unknown error");
-    }
-}
-
-static void *resolve(const char *name)
-{
-    pthread_once(&load_once, load);
-    if (!library) return NULL;
-    return dlsym(library, name);
-}
+/* The soname of libudev1 since systemd 183. */
+static struct lazy_library libudev = LAZY_LIBRARY("libudev.so.1", "libudev", RTLD_NOW | RTLD_LOCAL);
 
 const char *udevshim_load_error(void)
 {
-    pthread_once(&load_once, load);
-    return library ? NULL : load_error;
+    return lazy_library_error(&libudev);
 }
 
-#define FORWARD(ret, name, params, args, failure)                 \
-    ret name params                                               \
-    {                                                             \
-        static ret (*real) params;                                \
-        if (!real) real = (ret (*) params) resolve(#name);        \
-        if (!real) { errno = ENOSYS; return failure; }            \
-        return real args;                                         \
-    }
+#define FORWARD(...) LAZY_FORWARD(&libudev, __VA_ARGS__)
 
 FORWARD(struct udev *, udev_new, (void), (), NULL)
 FORWARD(struct udev *, udev_unref, (struct udev *u), (u), NULL)

@@ -1,3 +1,4 @@
+import SystemIO
 import CDeviceMapper
 import CDeviceMapperShim
 import DMTypes
@@ -234,20 +235,12 @@ public struct DeviceMapper: DeviceMapperControl {
 
     public func holders(of device: DeviceNumber) throws(DeviceMapperError) -> [String] {
         let path = "/sys/dev/block/\(device)/holders"
-        guard let dir = opendir(path) else {
-            let code = errno
-            if code == ENOENT { throw .notFound(device: device.description, step: .sysfs) }
-            throw .failed(DMFailure(step: .sysfs, device: device.description, errno: code))
+        do {
+            return try SystemIO.listDirectory(path).sorted()
+        } catch {
+            if error.rawValue == ENOENT { throw .notFound(device: device.description, step: .sysfs) }
+            throw .failed(DMFailure(step: .sysfs, device: device.description, errno: error.rawValue))
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 
     public func canonicalParams(_ params: String) -> String {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemIO
 import Glibc
 #endif
 
@@ -52,7 +53,7 @@ public struct DMFailure: Sendable, Equatable {
     /// `EBUSY (Device or resource busy)`.
     public var errnoDescription: String {
         guard errno != 0 else { return "unknown error" }
-        let text = String(cString: strerror(errno))
+        let text = SystemIO.describe(errno)
         if let name = errnoNames[errno] { return "\(name) (\(text))" }
         return "errno \(errno) (\(text))"
     }

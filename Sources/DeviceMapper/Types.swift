@@ -99,6 +99,9 @@ public protocol DeviceMapperControl: Sendable {
     func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError)
     /// Removes the device, retrying while something holds it briefly open.
     func remove(name: String) throws(DeviceMapperError)
+    /// Removes the device now if nothing has it open, else when its last
+    /// user closes it (DM_DEFERRED_REMOVE). True if the removal was deferred.
+    func removeDeferred(name: String) throws(DeviceMapperError) -> Bool
     func list() throws(DeviceMapperError) -> [DMDeviceInfo]
     /// nil when no device of that name exists.
     func info(name: String) throws(DeviceMapperError) -> DMDeviceInfo?
@@ -114,6 +117,12 @@ public protocol DeviceMapperControl: Sendable {
 }
 
 extension DeviceMapperControl {
+    /// Kernels without deferred removal (test doubles): removed at once.
+    public func removeDeferred(name: String) throws(DeviceMapperError) -> Bool {
+        try remove(name: name)
+        return false
+    }
+
     /// Kernels that know no udev flags or cookies (test doubles): a plain create.
     public func create(_ device: DMDevice, readOnly: Bool, visibility: UdevVisibility,
                        transaction: UdevTransaction?) throws(DeviceMapperError) {

@@ -54,24 +54,21 @@ public struct Hotplug {
             return
         }
         state.recordRead(number, action: action, bytes: record.bytesRead)
-        let launches: [Launch] = try state.locked {
+        let later: [HotplugAction] = try state.locked {
             let previous = state.loadRecord(number)
-            // The same bytes from the same device: nothing changed for the
-            // group (loop devices send several change events per attach).
-            if let previous, previous.device == record.device, previous.byteCount == record.byteCount,
-               previous.extents.elementsEqual(record.extents, by: { $0.offset == $1.offset && $0.bytes == $1.bytes }) {
-                return []
-            }
+            if Reconciler.isUnchanged(previous, record) { return [] }
             try state.saveRecord(record)
             if previous == nil || previous?.groupGUID != record.groupGUID {
                 state.log("\(action) \(number) \(device): disk \(record.diskGUID) of group \(record.groupGUID), \(record.bytesRead) bytes of metadata read")
             }
             if let previous, previous.groupGUID != record.groupGUID {
-                try reconcileAfterLoss(previous.groupGUID, lost: previous)
+                let s = snapshot(previous.groupGUID, live: liveVolumes)
+                try perform(reconciler.left(s, lost: previous), s)
             }
-            return try reconcile(record.groupGUID)
+            let s = snapshot(record.groupGUID, live: liveDevices)
+            return try perform(reconciler.arrived(s), s)
         }
-        launch(launches)
+        startProcesses(later)
     }
 
     /// One disk's metadata, read once, kept as the bytes read.
@@ -119,208 +116,170 @@ public struct Hotplug {
             guard let record = state.loadRecord(number) else { return }
             state.removeRecord(number)
             state.log("\(action) \(number) \(record.device): disk \(record.diskGUID) of group \(record.groupGUID) is gone")
-            try reconcileAfterLoss(record.groupGUID, lost: record)
+            let s = snapshot(record.groupGUID, live: liveVolumes)
+            _ = try perform(reconciler.left(s, lost: record), s)
         }
     }
 
-    /// Removes the group's active volumes that cannot work without the
-    /// disks that are gone; leaves open ones and says why.
-    func reconcileAfterLoss(_ guid: GUID, lost: RecordedDisk) throws {
-        let groups = assemble(guid)
-        var usable: Set<String> = []
-        var degraded: [String: String] = [:]
-        var members: [String: Set<GUID>] = [:]   // volume UUID -> its disks
-        for g in groups {
-            for v in g.volumes {
-                let uuid = DeviceNames.volumeUUID(g, v)
-                members[uuid] = Set(v.partitions.compactMap { p in g.disk(id: p.diskID)?.guid })
-                guard v.state != .incomplete else { continue }
-                usable.insert(uuid)
-                if v.state == .degraded { degraded[uuid] = "\(g.name.display)/\(v.name.display)" }
+    // MARK: the degraded-start timer and queued activations
+
+    /// The timer fired: start what is still degraded, degraded.
+    public func lastResort(_ guid: GUID) throws {
+        var prepared: [(VolumeStack, VolumeInfo)] = []
+        try state.locked {
+            let s = snapshot(guid, live: liveDevices)
+            _ = try perform(reconciler.timerFired(s), s, prepared: &prepared)
+        }
+        try apply(prepared)
+    }
+
+    /// Run by the unit or process `startActivation` started.
+    public func activateQueued(uuid: String, degraded: Bool) throws {
+        var prepared: [(VolumeStack, VolumeInfo)] = []
+        try state.locked {
+            guard let info = state.loadVolume(uuid) else { throw HotplugError("no queued volume \(LDMName(uuid).display)") }
+            let s = snapshot(info.groupGUID, live: liveDevices)
+            _ = try perform(reconciler.queuedRuns(s, uuid: uuid, degraded: degraded), s, prepared: &prepared)
+        }
+        try apply(prepared)
+    }
+
+    /// At boot, for disks that were there before udev's rules: records
+    /// every LDM disk and activates every complete volume.
+    public func coldplug() throws {
+        var groups: Set<GUID> = []
+        for device in SystemDisks.wholeDisks() {
+            var st = stat()
+            guard stat(device, &st) == 0, RecordedDisk.isPlainDevicePath(device) else { continue }
+            let number = DeviceNumber(encoded: UInt64(st.st_rdev))
+            guard let record = try? Self.readRecord(number, device: device) else { continue }
+            state.recordRead(number, action: "coldplug", bytes: record.bytesRead)
+            try state.locked { try state.saveRecord(record) }
+            groups.insert(record.groupGUID)
+        }
+        for guid in groups.sorted() {
+            var prepared: [(VolumeStack, VolumeInfo)] = []
+            try state.locked {
+                let s = snapshot(guid, live: liveDevices)
+                _ = try perform(reconciler.coldplug(s), s, prepared: &prepared)
+            }
+            try apply(prepared)
+            // Arms degraded-start timers.
+            let later: [HotplugAction] = try state.locked {
+                let s = snapshot(guid, live: liveDevices)
+                return try perform(reconciler.arrived(s), s)
+            }
+            startProcesses(later)
+        }
+    }
+
+    // MARK: executing the reconciler's actions
+
+    var reconciler: Reconciler { Reconciler(degradedTimeout: degradedTimeout) }
+
+    /// The records of one group, the kernel's view, and the clock (under the state lock).
+    func snapshot(_ guid: GUID, live: () -> [String: String]?) -> GroupSnapshot {
+        let prefix = "\(DeviceNames.uuidPrefix)\(guid.text)-"
+        var volumes: [String: VolumeInfo] = [:]
+        for v in state.allVolumes() where v.uuid.hasPrefix(prefix) { volumes[v.uuid] = v }
+        return GroupSnapshot(guid: guid, disks: state.allRecords().filter { $0.groupGUID == guid }, volumes: volumes,
+                             timer: state.loadTimer(guid), live: live().map { $0.filter { $0.key.hasPrefix(prefix) } },
+                             now: HotplugClock.now())
+    }
+
+    /// Every LDM device (volumes and their helpers), by UUID: one list call.
+    func liveDevices() -> [String: String]? {
+        do {
+            var out: [String: String] = [:]
+            for d in try deviceMapper.list() where d.uuid.hasPrefix(DeviceNames.uuidPrefix) { out[d.uuid] = d.name }
+            return out
+        } catch {
+            state.log("cannot list device-mapper devices: \(error)")
+            return nil
+        }
+    }
+
+    /// The active LDM volumes (tops of their stacks), by UUID.
+    func liveVolumes() -> [String: String]? {
+        do {
+            var out: [String: String] = [:]
+            for v in try activator.status() { out[v.uuid] = v.name }
+            return out
+        } catch {
+            state.log("cannot list device-mapper devices: \(error)")
+            return nil
+        }
+    }
+
+    /// Carries out, under the state lock, what does not start a process;
+    /// returns what does, for `startProcesses` once the lock is released.
+    @discardableResult
+    func perform(_ actions: [HotplugAction], _ s: GroupSnapshot) throws -> [HotplugAction] {
+        var prepared: [(VolumeStack, VolumeInfo)] = []
+        let later = try perform(actions, s, prepared: &prepared)
+        precondition(prepared.isEmpty, "udev events never create devices in the worker")
+        return later
+    }
+
+    func perform(_ actions: [HotplugAction], _ s: GroupSnapshot,
+                 prepared: inout [(VolumeStack, VolumeInfo)]) throws -> [HotplugAction] {
+        var later: [HotplugAction] = []
+        for action in actions {
+            switch action {
+            case .log(let message): state.log(message)
+            case .saveVolume(let info): try state.saveVolume(info)
+            case .removeVolume(let uuid): state.removeVolume(uuid)
+            case .saveTimer(let t): try state.saveTimer(t)
+            case .removeTimer(let guid): state.removeTimer(guid)
+            case let .takeDown(uuid, name, label, why, keep): takeDown(uuid: uuid, name: name, label: label, why: why, keep: keep)
+            case let .activate(uuid, degraded):
+                if let p = prepare(uuid: uuid, degraded: degraded, s) { prepared.append(p) }
+            case .startActivation, .startTimer, .stopTimer: later.append(action)
             }
         }
-        func why(_ uuid: String) -> String {
-            members[uuid].map { !$0.contains(lost.diskGUID) } == true
-                ? "it needs disks that are missing (disk \(lost.diskGUID) (\(lost.device)) went away meanwhile)"
-                : "it lost disk \(lost.diskGUID) (\(lost.device))"
-        }
-        let prefix = "\(DeviceNames.uuidPrefix)\(guid.text)-"
-        // Volumes that can no longer run may activate again when their
-        // disks return (a busy one keeps its file: it is still there).
-        var labels: [String: String] = [:]
-        var infos: [String: VolumeInfo] = [:]
-        for info in state.allVolumes() where info.uuid.hasPrefix(prefix) && !usable.contains(info.uuid) {
-            labels[info.uuid] = "\(info.group)/\(info.volume)"
-            infos[info.uuid] = info
-            state.removeVolume(info.uuid)
-        }
-        let active: [ActiveVolume]
-        do { active = try activator.status() } catch {
-            state.log("cannot list device-mapper devices: \(error)")
+        return later
+    }
+
+    /// Removes an active volume that can no longer work; retires it if it is open.
+    func takeDown(uuid: String, name: String, label: String, why: String, keep: VolumeInfo?) {
+        let active: ActiveVolume
+        do {
+            guard let v = try activator.status().first(where: { $0.uuid == uuid }) else { return }
+            active = v
+        } catch {
+            state.log("could not remove \(label) (\(name)): \(error)")
             return
         }
-        for v in active where v.uuid.hasPrefix(prefix) {
-            if usable.contains(v.uuid) {
-                if let label = degraded[v.uuid], members[v.uuid]?.contains(lost.diskGUID) == true {
-                    state.log("\(label) (\(v.name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded")
-                    // Remembered, so that the disk's return is reported and
-                    // not taken back behind the user's back.
-                    if var info = state.loadVolume(v.uuid) {
-                        info.degraded = true
-                        info.lateMemberNoted = false
-                        try? state.saveVolume(info)
-                    }
+        for result in activator.deactivate(volumes: [active]) {
+            switch result.state {
+            case .removed, .notActive:
+                state.removeVolume(uuid)
+                state.log("removed \(label) (\(name)): \(why)")
+            case .busy:
+                let reason = result.error.map { $0.reason } ?? "in use"
+                let retired = activator.retire(active)
+                for problem in retired.problems { state.log(problem) }
+                if let failure = retired.failure {
+                    if let keep { try? state.saveVolume(keep) }
+                    state.log("left \(label) (\(name)) active although \(why): \(reason); could not retire it (\(failure)); unmount it, then run `ldmctl deactivate` for it")
+                } else {
+                    state.removeVolume(uuid)
+                    state.log("\(label) (\(name)) is open (\(reason)) although \(why): its I/O now fails at once, and it is removed when its last user closes it (deferred removal); unmount it")
                 }
-                continue
-            }
-            let label = labels[v.uuid] ?? v.name
-            for result in activator.deactivate(volumes: [v]) {
-                switch result.state {
-                case .removed, .notActive:
-                    state.removeVolume(v.uuid)
-                    state.log("removed \(label) (\(v.name)): \(why(v.uuid))")
-                case .busy:
-                    let reason = result.error.map { $0.reason } ?? "in use"
-                    if let problem = retire(v) {
-                        if let info = infos[v.uuid] { try? state.saveVolume(info) }
-                        state.log("left \(label) (\(v.name)) active although \(why(v.uuid)): \(reason); could not retire it (\(problem)); unmount it, then run `ldmctl deactivate` for it")
-                    } else {
-                        state.removeVolume(v.uuid)
-                        state.log("\(label) (\(v.name)) is open (\(reason)) although \(why(v.uuid)): its I/O now fails at once, and it is removed when its last user closes it (deferred removal); unmount it")
-                    }
-                default:
-                    state.log("could not remove \(label) (\(v.name)): \(result.error.map { "\($0)" } ?? result.state.rawValue)")
-                }
+            default:
+                state.log("could not remove \(label) (\(name)): \(result.error.map { "\($0)" } ?? result.state.rawValue)")
             }
         }
     }
 
-    /// An open volume that can no longer work, as lvm2 and mdadm treat a
-    /// device whose disk is gone: its table becomes one `error` target of
-    /// the same size (I/O fails at once instead of waiting on a disk that
-    /// is gone), the helper devices under it go, and the volume itself is
-    /// removed when its last user closes it (DM_DEFERRED_REMOVE). nil on
-    /// success, else what failed.
-    func retire(_ v: ActiveVolume) -> String? {
-        let dm = deviceMapper
-        let size = v.top.targets.reduce(UInt64(0)) { $0 + $1.length }
-        guard size > 0 else { return "no live table" }
-        let failing = DMDevice(name: v.top.name, uuid: v.top.uuid,
-                               targets: [DMTarget(start: 0, length: size, type: "error", params: "")])
-        do throws(DeviceMapperError) {
-            try dm.reload(failing, readOnly: v.top.readOnly)
-        } catch {
-            return "loading an error table: \(error)"
-        }
-        // No longer used by the volume: the helpers can go now.
-        for helper in v.devices.dropLast().reversed() {
-            do throws(DeviceMapperError) { try dm.remove(name: helper.name) } catch {
-                state.log("could not remove helper device \(helper.name) of \(v.name): \(error)")
-            }
-        }
-        do throws(DeviceMapperError) {
-            _ = try dm.removeDeferred(name: v.top.name)
-        } catch {
-            return "deferred removal: \(error)"
-        }
-        return nil
-    }
-
-    // MARK: putting groups together
-
-    /// The groups with this GUID, from the records (no disk is read).
-    func assemble(_ guid: GUID) -> [DiskGroup] {
-        var members: [DiskMetadata] = []
-        for r in state.allRecords() where r.groupGUID == guid {
-            do { members.append(try r.metadata()) } catch {
-                state.log("record of \(r.number) \(r.device) is unusable, ignored: \(error)")
-            }
-        }
-        let result = GroupAssembler.assemble(members)
-        for e in result.errors { state.log("group \(guid): \(e)") }
-        return result.groups
-    }
-
-    /// Decides, under the state lock, what becomes of the group: its
-    /// complete volumes that are not active are queued for activation, the
-    /// degraded-start timer is armed for volumes that could run degraded
-    /// (or disarmed), and the user is told when a member of a volume
-    /// started degraded came back. What must be started is returned, for
-    /// `launch` to start once the lock is released.
-    func reconcile(_ guid: GUID) throws -> [Launch] {
-        let groups = assemble(guid)
-        let live: Set<String>
-        do { live = Set(try deviceMapper.list().map(\.uuid)) } catch {
-            state.log("cannot list device-mapper devices: \(error)")
-            return []
-        }
-        var launches: [Launch] = []
-        var waiting = false
-        for g in groups {
-            for v in g.volumes {
-                let uuid = DeviceNames.volumeUUID(g, v)
-                let info = state.loadVolume(uuid)
-                let label = "\(g.name.display)/\(v.name.display)"
-                if live.contains(uuid) {
-                    if v.state == .complete, var info, info.degraded, !info.lateMemberNoted {
-                        state.log("\(label) runs degraded and now has all its disks; the late disk is NOT used: "
-                            + "its copy may be out of date and ldmctl does not resynchronise. If nothing was written to "
-                            + "the volume meanwhile: unmount it, `ldmctl deactivate` and `ldmctl activate` it. Otherwise "
-                            + "keep it degraded and let Windows resynchronise the disk (Disk Management: Reactivate Disk / Resynchronize).")
-                        info.lateMemberNoted = true
-                        try? state.saveVolume(info)
-                    }
-                    continue
-                }
-                switch v.state {
-                case .complete:
-                    // Activated on the event that completes it, once: a
-                    // volume file says it was queued, is being created, or
-                    // was active and someone removed it on purpose (it comes
-                    // back only after a member leaves and returns). Failed
-                    // activations are tried again.
-                    if let info, info.state != .failed { continue }
-                    // Marked before anything starts, so the next event does not queue it again.
-                    try state.saveVolume(volumeInfo(g, v, state: .queued, degraded: false))
-                    launches.append(.activate(label: label, uuid: uuid, degraded: false))
-                case .degraded:
-                    waiting = true
-                case .incomplete:
-                    break
-                }
-            }
-        }
-        if waiting {
-            if claimTimer(guid) { launches.append(.armTimer(guid)) }
-        } else if unlink(state.timerPath(guid)) == 0 {
-            launches.append(.cancelTimer(guid))
-        }
-        return launches
-    }
-
-    func volumeInfo(_ g: DiskGroup, _ v: Volume, state s: VolumeInfo.State, degraded: Bool) -> VolumeInfo {
-        VolumeInfo(uuid: DeviceNames.volumeUUID(g, v), dmName: DeviceNames.volumeName(g, v), groupGUID: g.guid,
-                   group: DeviceNames.groupPart(g), volume: v.name.deviceSafe, type: v.type.rawValue,
-                   driveHint: v.driveHint.map { UdevProperties.escape($0.raw) } ?? "", state: s,
-                   degraded: degraded, lateMemberNoted: false)
-    }
-
-    /// What `reconcile` decided must be started, started once the state
-    /// lock is released: systemd-run talks to PID 1 and may wait on it, and
-    /// every other helper, the boot unit and the units started here wait
-    /// for that lock.
-    enum Launch: Equatable {
-        case activate(label: String, uuid: String, degraded: Bool)
-        case armTimer(GUID)
-        case cancelTimer(GUID)
-    }
-
-    func launch(_ launches: [Launch]) {
-        for l in launches {
-            switch l {
-            case let .activate(label, uuid, degraded): startActivation(label: label, uuid: uuid, degraded: degraded)
-            case let .armTimer(guid): startTimer(guid)
-            case let .cancelTimer(guid): stopTimer(guid)
+    /// Starts what the reconciler decided, after the state lock is released.
+    func startProcesses(_ actions: [HotplugAction]) {
+        for action in actions {
+            switch action {
+            case let .startActivation(label, uuid, degraded): startActivation(label: label, uuid: uuid, degraded: degraded)
+            case let .startTimer(guid, seconds): startTimer(guid, seconds: seconds)
+            case let .stopTimer(guid): stopTimer(guid)
+            default: assertionFailure("not a process: \(action)")
             }
         }
     }
@@ -353,9 +312,50 @@ public struct Hotplug {
         }
     }
 
-    /// Plans a volume and records it as active (under the state lock); the
-    /// caller applies the stack without the lock.
-    func prepare(_ g: DiskGroup, _ v: Volume, degraded: Bool) -> (VolumeStack, VolumeInfo)? {
+    /// Starts the armed timer: a transient systemd timer where systemd
+    /// runs (as mdadm's last-resort timer), else a sleeping process.
+    func startTimer(_ guid: GUID, seconds: Int) {
+        if useSystemd, let run = Launcher.systemdRun {
+            let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
+            if Launcher.run(Launcher.timerArguments(run, unit: unit, seconds: seconds,
+                                                    description: "ldmctl: start LDM group \(guid.text) degraded if still incomplete",
+                                                    command: [selfPath, "udev", "last-resort", guid.text])) == 0 {
+                state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears (\(unit).timer)")
+                return
+            }
+            state.log("group \(guid): systemd-run failed or did not answer for \(unit).timer; waiting in a process of its own")
+        }
+        let pid = Launcher.spawn([selfPath, "udev", "last-resort", "--wait", "\(seconds)", guid.text], detach: true)
+        // The sleeper's pid, so that whoever clears the state can stop it
+        // (only if the timer is still armed: it may have been disarmed meanwhile).
+        try? state.locked {
+            if var t = state.loadTimer(guid) {
+                t.sleeper = pid ?? 0
+                try? state.saveTimer(t)
+            }
+        }
+        state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears")
+    }
+
+    /// The group became complete before its timer fired: stop the timer
+    /// (its record is gone already, so a sleeping process finds nothing to
+    /// do when it wakes).
+    func stopTimer(_ guid: GUID) {
+        guard useSystemd, let systemctl = Launcher.systemctl else { return }
+        let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
+        if Launcher.run([systemctl, "stop", "--no-block", "\(unit).timer"]) == 0 {
+            state.log("group \(guid): all disks present; degraded start cancelled (\(unit).timer stopped)")
+        }
+    }
+
+    /// Plans a volume and records it (under the state lock); `apply`
+    /// creates it without the lock.
+    func prepare(uuid: String, degraded: Bool, _ s: GroupSnapshot) -> (VolumeStack, VolumeInfo)? {
+        guard let (g, v) = reconciler.assemble(s).groups.lazy
+                .compactMap({ g in g.volumes.first { DeviceNames.volumeUUID(g, $0) == uuid }.map { (g, $0) } }).first else {
+            state.removeVolume(uuid)
+            return nil
+        }
         let label = "\(g.name.display)/\(v.name.display)"
         do {
             // The kernel's view of the disks this volume uses (number,
@@ -372,12 +372,12 @@ public struct Hotplug {
             guard let stack = planned.stacks.first else { throw PlanError(group: g.name.display, volume: v.name.display, problem: "not planned") }
             // Written first: udev's rule for the new dm device reads it.
             // Stays "queued" until the devices exist.
-            let info = volumeInfo(g, v, state: .queued, degraded: degraded)
+            let info = Reconciler.volumeInfo(g, v, state: .queued, degraded: degraded)
             try state.saveVolume(info)
             return (stack, info)
         } catch {
             state.log("\(label): cannot activate: \(error)")
-            state.removeVolume(DeviceNames.volumeUUID(g, v))
+            state.removeVolume(uuid)
             return nil
         }
     }
@@ -407,153 +407,16 @@ public struct Hotplug {
             }
         }
     }
-
-    // MARK: degraded start
-
-    /// Under the state lock: arms the group's degraded-start timer unless
-    /// it is armed already (its deadline file). True if this call armed it
-    /// and the timer must be started.
-    func claimTimer(_ guid: GUID) -> Bool {
-        let path = state.timerPath(guid)
-        let now = Int(time(nil))
-        if let bytes = readFile(path), let deadline = Int(String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""),
-           now < deadline + 60 {
-            return false  // armed already
-        }
-        return (try? writeAtomically(path, Array("\(now + degradedTimeout)\n".utf8))) != nil
-    }
-
-    /// Starts the claimed timer: a transient systemd timer where systemd
-    /// runs (as mdadm's last-resort timer), else a sleeping process.
-    func startTimer(_ guid: GUID) {
-        let seconds = "\(degradedTimeout)"
-        if useSystemd, let run = Launcher.systemdRun {
-            let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
-            if Launcher.run(Launcher.timerArguments(run, unit: unit, seconds: degradedTimeout,
-                                                    description: "ldmctl: start LDM group \(guid.text) degraded if still incomplete",
-                                                    command: [selfPath, "udev", "last-resort", guid.text])) == 0 {
-                state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears (\(unit).timer)")
-                return
-            }
-            state.log("group \(guid): systemd-run failed or did not answer for \(unit).timer; waiting in a process of its own")
-        }
-        let pid = Launcher.spawn([selfPath, "udev", "last-resort", "--wait", seconds, guid.text], detach: true)
-        // The sleeper's pid, so that whoever clears the state can stop it
-        // (only if the timer is still armed: it may have been disarmed meanwhile).
-        let path = state.timerPath(guid)
-        try? state.locked {
-            if let bytes = readFile(path), let deadline = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first {
-                try? writeAtomically(path, Array("\(deadline) \(pid ?? 0)\n".utf8))
-            }
-        }
-        state.log("group \(guid): a volume can run without a missing disk; starting it degraded in \(seconds) s unless the disk appears")
-    }
-
-    /// The group became complete before its timer fired: stop the timer
-    /// (its deadline file is gone already, so a sleeping process finds
-    /// nothing to do when it wakes).
-    func stopTimer(_ guid: GUID) {
-        guard useSystemd, let systemctl = Launcher.systemctl else { return }
-        let unit = Launcher.unitName("ldmctl-last-resort", guid.text)
-        if Launcher.run([systemctl, "stop", "--no-block", "\(unit).timer"]) == 0 {
-            state.log("group \(guid): all disks present; degraded start cancelled (\(unit).timer stopped)")
-        }
-    }
-
-    /// The timer fired: start what is still degraded, degraded.
-    public func lastResort(_ guid: GUID) throws {
-        let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
-            // Disarmed meanwhile (the group became complete, or the state
-            // was cleared): nothing to do.
-            guard unlink(state.timerPath(guid)) == 0 else { return [] }
-            let live = Set(try deviceMapper.list().map(\.uuid))
-            var out: [(VolumeStack, VolumeInfo)] = []
-            for g in assemble(guid) {
-                for v in g.volumes where !live.contains(DeviceNames.volumeUUID(g, v)) {
-                    if let info = state.loadVolume(DeviceNames.volumeUUID(g, v)), info.state == .queued { continue }
-                    switch v.state {
-                    case .complete:
-                        if let p = prepare(g, v, degraded: false) { out.append(p) }
-                    case .degraded:
-                        state.log("\(g.name.display)/\(v.name.display): missing disks did not appear within \(degradedTimeout) s; starting it degraded")
-                        if let p = prepare(g, v, degraded: true) { out.append(p) }
-                    case .incomplete:
-                        break
-                    }
-                }
-            }
-            return out
-        }
-        try apply(prepared)
-    }
-
-    /// Run by the unit or process `activate` started.
-    public func activateQueued(uuid: String, degraded: Bool) throws {
-        let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
-            guard let info = state.loadVolume(uuid) else { throw HotplugError("no queued volume \(LDMName(uuid).display)") }
-            for g in assemble(info.groupGUID) {
-                for v in g.volumes where DeviceNames.volumeUUID(g, v) == uuid {
-                    guard v.state == .complete || (degraded && v.state == .degraded) else {
-                        state.log("\(g.name.display)/\(v.name.display): no longer complete; not activated")
-                        state.removeVolume(uuid)
-                        return []
-                    }
-                    return prepare(g, v, degraded: v.state == .degraded).map { [$0] } ?? []
-                }
-            }
-            state.removeVolume(uuid)
-            return []
-        }
-        try apply(prepared)
-    }
-
-    /// At boot, for disks that were there before udev's rules: records
-    /// every LDM disk and activates every complete volume.
-    public func coldplug() throws {
-        var groups: Set<GUID> = []
-        for device in SystemDisks.wholeDisks() {
-            var st = stat()
-            guard stat(device, &st) == 0, RecordedDisk.isPlainDevicePath(device) else { continue }
-            let number = DeviceNumber(encoded: UInt64(st.st_rdev))
-            guard let record = try? Self.readRecord(number, device: device) else { continue }
-            state.recordRead(number, action: "coldplug", bytes: record.bytesRead)
-            try state.locked { try state.saveRecord(record) }
-            groups.insert(record.groupGUID)
-        }
-        for guid in groups.sorted() {
-            let prepared: [(VolumeStack, VolumeInfo)] = try state.locked {
-                let live = Set(try deviceMapper.list().map(\.uuid))
-                return assemble(guid).flatMap { g in
-                    g.volumes.filter { $0.state == .complete && !live.contains(DeviceNames.volumeUUID(g, $0)) }
-                        .compactMap { prepare(g, $0, degraded: false) }
-                }
-            }
-            try apply(prepared)
-            launch(try state.locked { try reconcile(guid) })   // arms degraded-start timers
-        }
-    }
 }
 
-public enum HotplugConfig {
-    public static let defaultDegradedTimeout = 30
-    public static let defaultPath = "/etc/ldmctl.conf"
-
-    /// `degraded_timeout = SECONDS` from the config file (`#` comments),
-    /// overridden by $LDMCTL_DEGRADED_TIMEOUT.
-    public static func degradedTimeout() -> Int {
-        if let v = getenv("LDMCTL_DEGRADED_TIMEOUT").map({ String(cString: $0) }), let n = parse(v) { return n }
-        let path = getenv("LDMCTL_CONFIG").map { String(cString: $0) } ?? defaultPath
-        guard let bytes = readFile(path, limit: 65536) else { return defaultDegradedTimeout }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let body = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let kv = body.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" } }
-            if kv.count == 2, kv[0] == "degraded_timeout", let n = parse(String(kv[1])) { return n }
-        }
-        return defaultDegradedTimeout
-    }
-
-    public static func parse(_ s: String) -> Int? {
-        guard let n = Int(s), n >= 0, n <= 86400 else { return nil }
-        return n
+/// The helper's clock for degraded-start deadlines: seconds since boot,
+/// counting suspend (CLOCK_BOOTTIME). A wall clock may jump at boot; this
+/// one only moves forward, and /run, where deadlines are kept, does not
+/// outlive the boot.
+public enum HotplugClock {
+    public static func now() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &ts)
+        return Int(ts.tv_sec)
     }
 }

@@ -1,3 +1,4 @@
+import SystemIO
 import LDM
 #if canImport(Glibc)
 import Glibc
@@ -65,12 +66,12 @@ public enum Launcher {
     public static func run(_ argv: [String], timeout: Double = 20) -> Int32 {
         guard let pid = spawn(argv, detach: false) else { return -1 }
         var status: Int32 = 0
-        let deadline = monotonicSeconds() + timeout
+        let deadline = SystemIO.monotonicSeconds() + timeout
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
             if r < 0 && errno != EINTR { return -1 }
-            if monotonicSeconds() >= deadline {
+            if SystemIO.monotonicSeconds() >= deadline {
                 kill(pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                 return -1

@@ -18,9 +18,7 @@ public struct KernelPartitionRole: Equatable, Sendable {
 /// reader read (re-parsed and re-validated on every use), plus a few
 /// facts for udev rules. Stored as /run/ldmctl/disks/MAJ:MIN.
 ///
-/// Format: text header lines (`key value`, values from validated fields
-/// only), a line `extents N`, then N binary extents (u64 LE byte offset,
-/// u32 LE length, bytes).
+/// Format: a `RunRecord` of kind `disk`.
 public struct RecordedDisk: Sendable {
     public var number: DeviceNumber
     /// The device node, checked to be a plain /dev path.
@@ -33,9 +31,6 @@ public struct RecordedDisk: Sendable {
     public var partitions: [KernelPartitionRole]
     public var extents: [(offset: UInt64, bytes: [UInt8])]
 
-    static let magic = "LDMCTL-DISK 1"
-    /// A record larger than this is not ours (the reader reads well under 1 MiB).
-    static let maxBytes = 8 << 20
 
     public init(number: DeviceNumber, device: String, sectorSize: Int, byteCount: UInt64, groupGUID: GUID,
                 diskGUID: GUID, bytesRead: Int, partitions: [KernelPartitionRole],
@@ -59,63 +54,49 @@ public struct RecordedDisk: Sendable {
                                                        byteCount: byteCount, extents: extents))
     }
 
+    static let kind = "disk"
+
+    /// A `RunRecord`: the facts as fields, then the extents as the binary
+    /// tail (u64 LE byte offset, u32 LE length, bytes), `extents` of them.
     public func encoded() -> [UInt8] {
-        var header = "\(Self.magic)\n"
-        header += "devnum \(number)\n"
-        header += "device \(device)\n"
-        header += "sector-size \(sectorSize)\n"
-        header += "byte-count \(byteCount)\n"
-        header += "group \(groupGUID.text)\n"
-        header += "disk \(diskGUID.text)\n"
-        header += "bytes-read \(bytesRead)\n"
-        for p in partitions { header += "partition \(p.start) \(p.size) \(p.role)\n" }
-        header += "extents \(extents.count)\n"
-        var out = Array(header.utf8)
+        var r = RunRecord(kind: Self.kind)
+        r.add("devnum", "\(number)")
+        r.add("device", device)
+        r.add("sector-size", "\(sectorSize)")
+        r.add("byte-count", "\(byteCount)")
+        r.add("group", groupGUID.text)
+        r.add("disk", diskGUID.text)
+        r.add("bytes-read", "\(bytesRead)")
+        for p in partitions { r.add("partition", "\(p.start) \(p.size) \(p.role)") }
+        r.add("extents", "\(extents.count)")
         for e in extents {
-            appendLE(&out, e.offset, 8)
-            appendLE(&out, UInt64(e.bytes.count), 4)
-            out += e.bytes
+            appendLE(&r.tail, e.offset, 8)
+            appendLE(&r.tail, UInt64(e.bytes.count), 4)
+            r.tail += e.bytes
         }
-        return out
+        // The device path was checked (isPlainDevicePath), roles are volume types: always encodable.
+        return r.encoded() ?? []
     }
 
     /// nil when the bytes are not a well-formed record.
     public static func decode(_ bytes: [UInt8]) -> RecordedDisk? {
-        guard bytes.count <= maxBytes else { return nil }
-        var position = 0
-        func line() -> String? {
-            guard let end = bytes[position...].firstIndex(of: 0x0A), end - position < 512 else { return nil }
-            let text = String(decoding: bytes[position..<end], as: UTF8.self)
-            position = end + 1
-            return text
-        }
-        guard line() == magic else { return nil }
-        var fields: [String: String] = [:]
+        guard let r = RunRecord.decode(bytes, kind: kind) else { return nil }
         var partitions: [KernelPartitionRole] = []
-        var extentCount: Int?
-        while extentCount == nil, let l = line() {
-            let kv = l.split(separator: " ", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { return nil }
-            switch kv[0] {
-            case "partition":
-                let f = kv[1].split(separator: " ")
-                guard f.count == 3, let s = UInt64(f[0]), let n = UInt64(f[1]) else { return nil }
-                partitions.append(KernelPartitionRole(start: s, size: n, role: String(f[2])))
-            case "extents":
-                guard let n = Int(kv[1]), n >= 0, n < 100_000 else { return nil }
-                extentCount = n
-            default:
-                fields[kv[0]] = kv[1]
-            }
+        for p in r.values("partition") {
+            let f = p.split(separator: " ")
+            guard f.count == 3, let s = UInt64(f[0]), let n = UInt64(f[1]) else { return nil }
+            partitions.append(KernelPartitionRole(start: s, size: n, role: String(f[2])))
         }
-        guard let extentCount,
-              let number = fields["devnum"].flatMap(DeviceNumber.init),
-              let device = fields["device"], isPlainDevicePath(device),
-              let sectorSize = fields["sector-size"].flatMap({ Int($0) }), sectorSize == 512 || sectorSize == 4096,
-              let byteCount = fields["byte-count"].flatMap({ UInt64($0) }),
-              let group = fields["group"].flatMap({ GUID($0) }),
-              let disk = fields["disk"].flatMap({ GUID($0) }),
-              let bytesRead = fields["bytes-read"].flatMap({ Int($0) }) else { return nil }
+        guard let extentCount = r.value("extents").flatMap({ Int($0) }), extentCount >= 0, extentCount < 100_000,
+              let number = r.value("devnum").flatMap(DeviceNumber.init),
+              let device = r.value("device"), isPlainDevicePath(device),
+              let sectorSize = r.value("sector-size").flatMap({ Int($0) }), sectorSize == 512 || sectorSize == 4096,
+              let byteCount = r.value("byte-count").flatMap({ UInt64($0) }),
+              let group = r.value("group").flatMap({ GUID($0) }),
+              let disk = r.value("disk").flatMap({ GUID($0) }),
+              let bytesRead = r.value("bytes-read").flatMap({ Int($0) }) else { return nil }
+        let bytes = r.tail
+        var position = 0
         var extents: [(offset: UInt64, bytes: [UInt8])] = []
         for _ in 0..<extentCount {
             guard bytes.count - position >= 12 else { return nil }

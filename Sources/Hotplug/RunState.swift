@@ -2,6 +2,7 @@ import DeviceMapper
 import DMTable
 import LDM
 import BlockDevices
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,16 +10,18 @@ import Glibc
 /// The helper's state under /run/ldmctl (tmpfs: gone at reboot, as the
 /// devices it describes are):
 ///
-///     lock                 flock(2) held while records change and volumes are (de)activated
+///     lock                 flock(2) held while records change (see `locked`)
 ///     disks/MAJ:MIN        one RecordedDisk per LDM disk present
-///     partitions/MAJ:MIN/START-SIZE  udev properties of the disk's kernel partitions
 ///     volumes/DM-UUID      one VolumeInfo per volume the helper activated (or queued)
-///     timers/GROUP-GUID    a degraded-start timer is armed for the group (its deadline)
+///     timers/GROUP-GUID    one TimerRecord per armed degraded-start timer
+///     partitions/MAJ:MIN/START-SIZE  udev properties of the disk's kernel
+///                          partitions, in udev's own format (IMPORT{file})
 ///     reads                one line per disk event: "MAJ:MIN ACTION BYTES" metadata bytes read
 ///     log                  what the helper did and why, one line per message
 ///
-/// Files are written to a temporary name and renamed, so a reader sees
-/// the old or the new content, never a mix.
+/// disks, volumes and timers are all `RunRecord`s, one format. Files are
+/// written to a temporary name and renamed, so a reader sees the old or
+/// the new content, never a mix.
 public struct RunState: Sendable {
     public var root: String
 
@@ -47,27 +50,25 @@ public struct RunState: Sendable {
 
     /// Runs `body` holding the state lock (exclusive). Never start other
     /// programs or wait for udev in `body`: decide under the lock, act
-    /// after it.
+    /// after it (`HotplugAction.startsProcess`).
+    ///
+    /// Why this is not the Activator's lock (/run/ldmctl.lock): creating a
+    /// device-mapper device waits for udev to process it, and that needs a
+    /// free udev worker. The Activator's lock is held across those waits
+    /// (up to its 120 s bound); this one is taken by every udev worker that
+    /// runs the helper. With one lock, a burst of disk events can put every
+    /// worker in line behind an activation that waits for a worker: the
+    /// boot hang of issue 10, until the timeouts. Two locks, each with one
+    /// rule: this one is never held across a wait on udev or systemd; the
+    /// Activator's is never taken by a udev worker except to remove
+    /// devices, which does not wait for udev there (udev sync off).
     public func locked<T>(timeout: Double = RunState.lockTimeout, _ body: () throws -> T) throws -> T {
         prepare()
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HotplugError("cannot open \(lockPath): \(errnoText())") }
-        defer { close(fd) }
-        let deadline = monotonicSeconds() + timeout
-        var pause: UInt32 = 1000   // microseconds, doubled up to 100 ms
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            switch errno {
-            case EINTR: continue
-            case EWOULDBLOCK:
-                guard monotonicSeconds() < deadline else {
-                    throw HotplugError("gave up waiting for \(lockPath) after \(Int(timeout)) s: another ldmctl holds it")
-                }
-                usleep(pause)
-                pause = min(pause * 2, 100_000)
-            default:
-                throw HotplugError("cannot lock \(lockPath): \(errnoText())")
-            }
+        let lock: FileLock
+        do throws(FileLock.Failure) { lock = try FileLock(path: lockPath, timeout: timeout) } catch {
+            throw HotplugError("\(error)")
         }
+        defer { lock.release() }
         return try body()
     }
 
@@ -132,12 +133,12 @@ public struct RunState: Sendable {
 
     public func saveVolume(_ v: VolumeInfo) throws {
         guard let p = volumePath(v.uuid) else { throw HotplugError("unsafe DM UUID") }
-        try writeAtomically(p, Array(v.encoded().utf8))
+        try writeAtomically(p, v.encoded())
     }
 
     public func loadVolume(_ uuid: String) -> VolumeInfo? {
         guard let p = volumePath(uuid), let bytes = readFile(p) else { return nil }
-        return VolumeInfo.decode(String(decoding: bytes, as: UTF8.self))
+        return VolumeInfo.decode(bytes)
     }
 
     public func removeVolume(_ uuid: String) {
@@ -151,6 +152,20 @@ public struct RunState: Sendable {
     // MARK: Timers
 
     public func timerPath(_ group: GUID) -> String { "\(timersDir)/\(group.text)" }
+
+    public func loadTimer(_ group: GUID) -> TimerRecord? {
+        guard let bytes = readFile(timerPath(group), limit: 4096),
+              let r = RunRecord.decode(bytes, kind: TimerRecord.kind), let t = TimerRecord(r), t.group == group else { return nil }
+        return t
+    }
+
+    public func saveTimer(_ t: TimerRecord) throws {
+        try writeAtomically(timerPath(t.group), t.record().encoded() ?? [])
+    }
+
+    /// True if there was one.
+    @discardableResult
+    public func removeTimer(_ group: GUID) -> Bool { unlink(timerPath(group)) == 0 }
 
     // MARK: Logs
 
@@ -197,23 +212,25 @@ public struct VolumeInfo: Sendable, Equatable {
     /// The user was told that a missing member came back.
     public var lateMemberNoted: Bool
 
-    public func encoded() -> String {
-        "uuid \(uuid)\nname \(dmName)\ngroup-guid \(groupGUID.text)\ngroup \(group)\nvolume \(volume)\ntype \(type)\n"
-            + "drive-hint \(driveHint)\nstate \(state.rawValue)\ndegraded \(degraded ? 1 : 0)\nlate-member-noted \(lateMemberNoted ? 1 : 0)\n"
+    static let kind = "volume"
+
+    /// A `RunRecord` of kind `volume` (every value is device-safe).
+    public func encoded() -> [UInt8] {
+        RunRecord(kind: Self.kind, fields: [
+            ("uuid", uuid), ("name", dmName), ("group-guid", groupGUID.text), ("group", group), ("volume", volume),
+            ("type", type), ("drive-hint", driveHint), ("state", state.rawValue),
+            ("degraded", degraded ? "1" : "0"), ("late-member-noted", lateMemberNoted ? "1" : "0"),
+        ]).encoded() ?? []
     }
 
-    public static func decode(_ text: String) -> VolumeInfo? {
-        var f: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let kv = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            if kv.count == 2 { f[kv[0]] = kv[1] }
-        }
-        guard let uuid = f["uuid"], let name = f["name"], let guid = f["group-guid"].flatMap({ GUID($0) }),
-              let group = f["group"], let volume = f["volume"], let type = f["type"],
-              let state = f["state"].flatMap(State.init(rawValue:)) else { return nil }
+    public static func decode(_ bytes: [UInt8]) -> VolumeInfo? {
+        guard let f = RunRecord.decode(bytes, kind: kind), f.tail.isEmpty,
+              let uuid = f.value("uuid"), let name = f.value("name"), let guid = f.value("group-guid").flatMap({ GUID($0) }),
+              let group = f.value("group"), let volume = f.value("volume"), let type = f.value("type"),
+              let state = f.value("state").flatMap(State.init(rawValue:)) else { return nil }
         return VolumeInfo(uuid: uuid, dmName: name, groupGUID: guid, group: group, volume: volume, type: type,
-                          driveHint: f["drive-hint"] ?? "", state: state, degraded: f["degraded"] == "1",
-                          lateMemberNoted: f["late-member-noted"] == "1")
+                          driveHint: f.value("drive-hint") ?? "", state: state, degraded: f.value("degraded") == "1",
+                          lateMemberNoted: f.value("late-member-noted") == "1")
     }
 }
 
@@ -222,58 +239,37 @@ public struct HotplugError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-// MARK: Small POSIX helpers
+// MARK: Small helpers (the POSIX underneath is SystemIO's)
 
-func errnoText() -> String { String(cString: strerror(errno)) }
+func errnoText() -> String { SystemIO.describe(errno) }
 
 func writeFD(_ fd: Int32, _ text: String) {
-    writeAll(fd, Array(text.utf8))
-}
-
-@discardableResult
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-        if n < 0, errno == EINTR { continue }
-        if n <= 0 { return false }
-        done += n
-    }
-    return true
+    SystemIO.writeAll(fd, Array(text.utf8))
 }
 
 func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
     let tmp = "\(path).tmp\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HotplugError("cannot write \(tmp): \(errnoText())") }
-    let ok = writeAll(fd, bytes)
-    close(fd)
-    guard ok, rename(tmp, path) == 0 else {
+    do {
+        try SystemIO.writeFile(tmp, bytes)
+    } catch {
         unlink(tmp)
-        throw HotplugError("cannot write \(path): \(errnoText())")
+        throw HotplugError("cannot write \(tmp): \(error)")
+    }
+    guard rename(tmp, path) == 0 else {
+        let reason = errnoText()
+        unlink(tmp)
+        throw HotplugError("cannot write \(path): \(reason)")
     }
 }
 
 func readFile(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while out.count <= limit {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        if n < 0 { return nil }
-        if n == 0 { return out }
-        out += buffer[0..<n]
-    }
-    return nil
+    SystemIO.readFile(path, limit: limit)
 }
 
 /// Entries of a state directory, without the temporary files of writes in
 /// progress (see `writeAtomically`).
 func stateEntries(_ path: String) -> [String] {
-    SystemDisks.listDirectory(path).filter { !$0.contains(".tmp") }
+    ((try? SystemIO.listDirectory(path)) ?? []).filter { !$0.contains(".tmp") }
 }
 
 func timestamp() -> String {
@@ -306,8 +302,4 @@ enum SystemLog {
 }
 
 /// Monotonic seconds, for bounded waits (a wall clock may jump at boot).
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+func monotonicSeconds() -> Double { SystemIO.monotonicSeconds() }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JSONText
 import LDM
 
 /// An event with the time it was seen, and its three renderings. Values
@@ -50,12 +51,12 @@ public struct TimedEvent: Sendable {
         var out = "{"
         for (i, f) in fields.enumerated() {
             if i > 0 { out += "," }
-            Self.quote(f.json, into: &out)
+            JSON.quote(f.json, into: &out)
             out += ":"
             if let s = String(validating: f.value, as: UTF8.self) {
-                Self.quote(s, into: &out)
+                JSON.quote(s, into: &out)
             } else {
-                Self.quote(LDMName(f.value).display, into: &out)
+                JSON.quote(LDMName(f.value).display, into: &out)
             }
         }
         return out + "}"
@@ -69,26 +70,6 @@ public struct TimedEvent: Sendable {
             let value = f.value.contains(0) ? Array(LDMName(f.value).display.utf8) : f.value
             return Array(f.env.utf8) + [UInt8(ascii: "=")] + value
         }
-    }
-
-    /// RFC 8259 string escaping; every control character escaped, so a
-    /// line stays one line.
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
     }
 
     /// The current time in RFC 3339 (UTC, milliseconds).

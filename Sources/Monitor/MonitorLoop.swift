@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemIO
 import Glibc
 #endif
 import Udev
@@ -83,7 +84,7 @@ public final class MonitorLoop {
             let n = poll(&fds, nfds_t(fds.count), -1)
             if n < 0 {
                 if errno == EINTR { continue }
-                warn("poll: \(String(cString: strerror(errno)))")
+                warn("poll: \(SystemIO.describe(errno))")
                 return 1
             }
             var changed = false
@@ -140,13 +141,6 @@ public final class MonitorLoop {
 
     private func write(line: String) {
         guard !stdoutClosed else { return }
-        var bytes = Array(line.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { stdoutClosed = true; return }
-            done += n
-        }
+        if !SystemIO.writeAll(1, Array(line.utf8)) { stdoutClosed = true }
     }
 }

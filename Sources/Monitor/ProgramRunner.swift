@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemIO
 import Glibc
 #endif
 
@@ -103,7 +104,7 @@ public final class ProgramRunner {
             }
         }
         if rc != 0 {
-            warn("cannot run \(path): \(String(cString: strerror(rc))) (\(what))")
+            warn("cannot run \(path): \(SystemIO.describe(rc)) (\(what))")
             return
         }
         running[pid] = what

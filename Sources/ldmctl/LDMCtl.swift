@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemIO
 import Glibc
 #endif
 
@@ -97,11 +98,5 @@ func warn(_ line: String) {
 
 /// Unbuffered write to fd 2 (Glibc's `stderr` global is not concurrency-safe).
 func writeStderr(_ text: String) {
-    var bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + done, $0.count - done) }
-        if n <= 0 { break }
-        done += n
-    }
+    SystemIO.writeAll(2, Array(text.utf8))
 }

@@ -1,3 +1,4 @@
+import JSONText
 import LDM
 
 /// The JSON that `show --json` prints. Keys are part of the interface:

@@ -1,3 +1,4 @@
+import JSONText
 import LDM
 import Activation
 import DeviceMapper

@@ -41,7 +41,10 @@ final class FakeKernel: DeviceMapperControl {
     }
 
     func reload(_ device: DMDevice, readOnly: Bool) throws(DeviceMapperError) {
-        state.withLock { $0.devices[device.name]?.table = device.targets }
+        state.withLock { s in
+            s.devices[device.name]?.table = device.targets
+            s.log.append("reload \(device.name) \(device.targets.map { "\($0.start)+\($0.length) \($0.type)" }.joined(separator: ","))")
+        }
     }
 
     func remove(name: String) throws(DeviceMapperError) {
@@ -127,6 +130,29 @@ func mirrorStack(_ suffix: String = "") -> VolumeStack {
         let second = activator.activate(stacks: [mirrorStack()])
         #expect(second.map(\.state) == [.alreadyActive])
         #expect(kernel.log.count == 3)
+    }
+
+    /// A busy volume whose disks are gone: its table becomes one `error`
+    /// target of its size, its helpers go, and it is removed (deferred, in
+    /// the kernel) — what `ldmctl udev remove` does, now in the Activator.
+    @Test func retireLoadsAnErrorTableAndDropsHelpers() throws {
+        let kernel = FakeKernel()
+        let activator = Activator(deviceMapper: kernel, lockPath: nil, busyRechecks: 0)
+        #expect(activator.activate(stacks: [mirrorStack()]).map(\.state) == [.activated])
+        kernel.state.withLock { $0.extraOpens["ldm_vol"] = 1 }   // mounted
+        let volume = try #require(try activator.status().first)
+        #expect(activator.deactivate(volumes: [volume]).map(\.state) == [.busy])
+        let result = activator.retire(volume)
+        #expect(result.failure == nil && result.problems.isEmpty)
+        #expect(kernel.log.suffix(4) == ["reload ldm_vol 0+100 error", "remove ldm_part_b", "remove ldm_part_a", "remove ldm_vol"])
+        #expect(kernel.names.isEmpty)
+    }
+
+    @Test func retireWithoutATableSaysSo() {
+        let kernel = FakeKernel()
+        let activator = Activator(deviceMapper: kernel, lockPath: nil)
+        let empty = ActiveVolume(devices: [], health: .ok)
+        #expect(activator.retire(empty).failure == "no live table")
     }
 
     @Test func dryRunChangesNothing() {

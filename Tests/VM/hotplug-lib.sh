@@ -28,7 +28,7 @@ hotplug_uninstall() {
     local t pid
     for t in "$HOTPLUG_STATE"/timers/*; do
         [ -f "$t" ] || continue
-        pid=$(awk '{print $2}' "$t")
+        pid=$(sed -n 's/^sleeper //p' "$t")
         [ "${pid:-0}" -gt 1 ] && kill "$pid" 2>/dev/null
     done
     udevadm settle

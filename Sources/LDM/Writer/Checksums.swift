@@ -56,12 +56,13 @@ enum ImageHash {
     }
 }
 
-struct SplitMix64: Sendable {
+/// Also the tests' generator: deterministic, so a failure names its seed.
+public struct SplitMix64: Sendable {
     var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state = state &+ 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,6 +1,7 @@
-/// A JSON value and its pretty printer: enough for `show --json` and
-/// `status --json` without Foundation (see Arguments.swift for why).
-indirect enum JSON {
+/// A JSON value, its pretty printer and the one JSON string escaping of
+/// ldmctl: `show --json`, `status --json` and the monitor's event lines,
+/// without Foundation (see Sources/ldmctl/CLI/Arguments.swift for why).
+public indirect enum JSON {
     case object([(String, JSON)])
     case array([JSON])
     case string(String)
@@ -11,16 +12,16 @@ indirect enum JSON {
     case bool(Bool)
     case null
 
-    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
-    static func optional(_ n: UInt64?) -> JSON { n.map(JSON.number) ?? .null }
+    public static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    public static func optional(_ n: UInt64?) -> JSON { n.map(JSON.number) ?? .null }
 
-    func rendered(indent: Int = 0) -> String {
+    public func rendered(indent: Int = 0) -> String {
         var out = ""
         write(to: &out, indent: indent)
         return out
     }
 
-    func write(to out: inout String, indent: Int) {
+    public func write(to out: inout String, indent: Int) {
         let pad = String(repeating: " ", count: indent + 2)
         switch self {
         case .object(let members):
@@ -55,7 +56,7 @@ indirect enum JSON {
     /// A byte string: its UTF-8 as text; each byte that is not part of
     /// valid UTF-8 as the lone surrogate `\udcXX` (the convention of
     /// Python's `surrogateescape`, so `os.fsencode` gives the bytes back).
-    static func quote(_ bytes: [UInt8], into out: inout String) {
+    public static func quote(_ bytes: [UInt8], into out: inout String) {
         if let s = String(validating: bytes, as: UTF8.self) { return quote(s, into: &out) }
         var scalars = String.UnicodeScalarView()
         var text = ""
@@ -92,8 +93,10 @@ indirect enum JSON {
         out += "\""
     }
 
-    /// RFC 8259 string escaping; control characters as \u00XX.
-    static func quote(_ s: String, into out: inout String) {
+    /// RFC 8259 string escaping. Every control character is escaped, and
+    /// so are U+2028 and U+2029 (line breaks to JavaScript and to some
+    /// line readers), so one JSON value stays one line.
+    public static func quote(_ s: String, into out: inout String) {
         out += "\""
         quoteBody(s, into: &out)
         out += "\""
@@ -107,8 +110,9 @@ indirect enum JSON {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where u.value < 0x20 || u.value == 0x7F:
-                out += "\\u00" + String(u.value >> 4, radix: 16) + String(u.value & 0xF, radix: 16)
+            case _ where u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(u)
             }
         }
