@@ -224,6 +224,9 @@ public struct Hotplug {
     func perform(_ actions: [HotplugAction], _ s: GroupSnapshot,
                  prepared: inout [(VolumeStack, VolumeInfo)]) throws -> [HotplugAction] {
         var later: [HotplugAction] = []
+        // The group as the reconciler saw it, put together once, and only
+        // if something is to be created.
+        var groups: [DiskGroup]?
         for action in actions {
             switch action {
             case .log(let message): state.log(message)
@@ -233,7 +236,8 @@ public struct Hotplug {
             case .removeTimer(let guid): state.removeTimer(guid)
             case let .takeDown(uuid, name, label, why, keep): takeDown(uuid: uuid, name: name, label: label, why: why, keep: keep)
             case let .activate(uuid, degraded):
-                if let p = prepare(uuid: uuid, degraded: degraded, s) { prepared.append(p) }
+                if groups == nil { groups = reconciler.assemble(s).groups }
+                if let p = prepare(uuid: uuid, degraded: degraded, in: groups ?? []) { prepared.append(p) }
             case .startActivation, .startTimer, .stopTimer: later.append(action)
             }
         }
@@ -350,8 +354,8 @@ public struct Hotplug {
 
     /// Plans a volume and records it (under the state lock); `apply`
     /// creates it without the lock.
-    func prepare(uuid: String, degraded: Bool, _ s: GroupSnapshot) -> (VolumeStack, VolumeInfo)? {
-        guard let (g, v) = reconciler.assemble(s).groups.lazy
+    func prepare(uuid: String, degraded: Bool, in groups: [DiskGroup]) -> (VolumeStack, VolumeInfo)? {
+        guard let (g, v) = groups.lazy
                 .compactMap({ g in g.volumes.first { DeviceNames.volumeUUID(g, $0) == uuid }.map { (g, $0) } }).first else {
             state.removeVolume(uuid)
             return nil
