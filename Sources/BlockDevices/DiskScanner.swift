@@ -17,7 +17,13 @@ public struct DiskScanner {
     }
 
     public var imageSectorSize: Int
-    public init(imageSectorSize: Int = 512) { self.imageSectorSize = imageSectorSize }
+    /// With udev: only disks udev has announced (see
+    /// `SystemDisks.udevWholeDisks(announcedOnly:)`); for the monitor.
+    public var announcedOnly: Bool
+    public init(imageSectorSize: Int = 512, announcedOnly: Bool = false) {
+        self.imageSectorSize = imageSectorSize
+        self.announcedOnly = announcedOnly
+    }
 
     public func scan(_ paths: [String]) -> Result {
         let explicit = !paths.isEmpty
@@ -47,7 +53,7 @@ public struct DiskScanner {
         var errors: [String] = []
         var notes: [String] = []
         var seen: [DiskIdentity: DevicePath] = [:]
-        for path in explicit ? paths : SystemDisks.wholeDisks().map(DevicePath.init) {
+        for path in explicit ? paths : SystemDisks.wholeDisks(announcedOnly: announcedOnly).map(DevicePath.init) {
             do {
                 let source = try FileSectorSource(path: path, imageSectorSize: imageSectorSize)
                 if let first = seen[source.identity] {
@@ -70,8 +76,8 @@ public enum SystemDisks {
 
     /// Whole disks (not partitions, not device-mapper or md devices, not
     /// empty loop devices), as /dev paths, sorted.
-    public static func wholeDisks() -> [String] {
-        if let disks = preferredWholeDisks() { return disks }
+    public static func wholeDisks(announcedOnly: Bool = false) -> [String] {
+        if let disks = preferredWholeDisks(announcedOnly: announcedOnly) { return disks }
         return sysfsWholeDisks()
     }
 

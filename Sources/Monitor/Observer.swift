@@ -15,7 +15,9 @@ public struct SystemObserver {
 
     /// The state, and problems met while reading it (display-safe).
     public func observe() -> (MonitorState, [String]) {
-        let scan = DiskScanner().scan([])
+        // Disks as udev announced them, so that a disk udev reported
+        // removed is gone here too (the helper retires its volumes).
+        let scan = DiskScanner(announcedOnly: true).scan([])
         let assembled = GroupAssembler.assemble(scan.members)
         var errors = assembled.errors.map(\.description)
         var active: [ActiveVolume] = []
@@ -83,7 +85,13 @@ public struct SystemObserver {
                 }
                 guard let h = t.health else { continue }
                 raidCount = h.members.count
-                for m in h.members where [.dead, .failed, .missing].contains(m.state) {
+                // A member not in sync while others are is being rebuilt
+                // (dm-raid `a` beside `A`): until it is, the volume has no
+                // redundancy, so it still counts as lost. All members `a`
+                // is a whole-volume resync, not a loss.
+                let rebuilding = h.members.contains { $0.state == .alive }
+                for m in h.members where [.dead, .failed, .missing].contains(m.state)
+                    || (rebuilding && m.state == .aliveNotInSync) {
                     raidFailedCount += 1
                     if let number = DeviceNumber(m.device), let p = helperPartition[number], let i = index(of: p) {
                         failed.insert(i)
@@ -95,6 +103,9 @@ public struct SystemObserver {
                 }
                 let action = h.syncAction ?? ""
                 if !h.inSync && (h.syncAction == nil || action == "resync" || action == "recover") { resyncing = true }
+                // Right after a table with `rebuild` is loaded the member is
+                // `a` before md has started the recovery (action still idle).
+                if h.syncAction != nil && h.members.contains(where: { $0.state == .aliveNotInSync }) { resyncing = true }
             }
         }
         // A member disk that is gone while the volume is still mapped.

@@ -100,17 +100,42 @@ import DeviceMapper
         #expect(s.health == .failed)
     }
 
-    @Test func recoveringMemberIsAResync() throws {
+    /// The raid device with this status text (health characters, ratio, action).
+    func withStatus(_ active: ActiveVolume, _ status: String) -> ActiveVolume {
+        var active = active
+        let top = active.devices.count - 1
+        active.devices[top].targets[0].status = status
+        active.devices[top].targets[0].health = DMRedundancyHealth.parse(
+            type: "raid", tableParams: active.devices[top].targets[0].params, status: status)
+        return active
+    }
+
+    /// A member being rebuilt (`a` beside `A`) is a resync, and the volume
+    /// stays degraded, naming it, until the member is in sync.
+    @Test func rebuildingMemberIsAResyncAndStillDegraded() throws {
         let g = try group()
         let v = try volume(g, "Mirror")
-        var active = try raidVolume(g, v, status: "Aa")
-        // dm-raid while recovering: `Aa 1024/4096 recover 0`.
-        let top = active.devices.count - 1
-        active.devices[top].targets[0].status = "raid1 2 Aa 1024/4096 recover 0"
-        active.devices[top].targets[0].health = DMRedundancyHealth.parse(
-            type: "raid", tableParams: active.devices[top].targets[0].params, status: active.devices[top].targets[0].status)
-        let s = SystemObserver.volumeState(g, v, active: active)
-        #expect(s.health == .ok && s.resyncing)
+        let recovering = withStatus(try raidVolume(g, v, status: "Aa"), "raid1 2 Aa 1024/4096 recover 0")
+        var s = SystemObserver.volumeState(g, v, active: recovering)
+        #expect(s.health == .degraded && s.resyncing && s.failedMembers == [LDMName("D4")])
+
+        let r5 = try volume(g, "Raid5")
+        s = SystemObserver.volumeState(g, r5, active: withStatus(try raidVolume(g, r5, status: "AaA"), "raid5_ls 3 AaA 512/2048 recover 0"))
+        #expect(s.health == .degraded && s.resyncing && s.failedMembers == [diskName(g, column: 1, of: r5)])
+        // Loaded with `rebuild 1`, before md started the recovery.
+        s = SystemObserver.volumeState(g, r5, active: withStatus(try raidVolume(g, r5, status: "AaA"), "raid5_ls 3 AaA 0/2048 idle 0"))
+        #expect(s.health == .degraded && s.resyncing && s.failedMembers == [diskName(g, column: 1, of: r5)])
+        // Done.
+        s = SystemObserver.volumeState(g, r5, active: withStatus(try raidVolume(g, r5, status: "AAA"), "raid5_ls 3 AAA 2048/2048 idle 0"))
+        #expect(s.health == .ok && !s.resyncing && s.failedMembers.isEmpty)
+    }
+
+    /// Every member `a`: a whole-volume resync, no member lost.
+    @Test func wholeVolumeResyncIsNotDegraded() throws {
+        let g = try group()
+        let v = try volume(g, "Raid5")
+        let s = SystemObserver.volumeState(g, v, active: withStatus(try raidVolume(g, v, status: "aaa"), "raid5_ls 3 aaa 512/2048 resync 0"))
+        #expect(s.health == .ok && s.resyncing && s.failedMembers.isEmpty)
     }
 
     @Test func memberDiskGoneWhileMapped() throws {

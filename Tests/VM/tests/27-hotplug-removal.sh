@@ -3,8 +3,11 @@
 # removed when its last user closes it (deferred removal). A mirror
 # that keeps a whole plex keeps running (degraded). A loop device detached
 # (udev sees "change" with no media) loses its record.
+# `ldmctl monitor --json` watches throughout: each loss is reported once,
+# in order, naming the disk, the volume and the member.
 . "$VM_LIB"
 . "$(dirname "$VM_LIB")/hotplug-lib.sh"
+. "$(dirname "$VM_LIB")/monitor-lib.sh"
 
 work=$(mktemp -d /run/hp-removal.XXXXXX)
 on_cleanup rm -rf "$work"
@@ -27,6 +30,25 @@ V=ldm_vol_Rem_
 assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple ${V}Spanned ${V}Striped" "four volumes active, Lonely waits for R5"
 assert_exists "$HOTPLUG_STATE/disks/$(devnum $r4)" "R4 is recorded"
 
+mon=$work/events
+monitor_start "$mon"
+monitor_wait "$mon" 9
+assert_eq "$(monitor_events "$mon" | sort | tr '\n' '|')" \
+"disk-added disk=R1 device=$r1|disk-added disk=R2 device=$r2|disk-added disk=R3 device=$r3|disk-added disk=R4 device=$r4|\
+group-incomplete|volume-activated volume=Mirror|volume-activated volume=Simple|volume-activated volume=Spanned|volume-activated volume=Striped|" \
+    "monitor: the initial report is the current state"
+seen=$(wc -l <"$mon")
+# monitor_step EXPECTED DESCRIPTION [TRANSIENT]: the events since the
+# last step (see monitor_check).
+monitor_step() {
+    monitor_wait "$mon" $((seen + $(printf '%s\n' "$1" | wc -l)))
+    local verdict
+    verdict=$(monitor_check "$mon" $seen "$1" "${3:-}")
+    assert_eq "$(printf '%s\n' "$verdict" | head -n 1)" ok "monitor: $2"
+    printf '%s\n' "$verdict" | tail -n +2
+    seen=$(wc -l <"$mon")
+}
+
 # R2 goes while Spanned is open. (A loop device in use cannot be detached,
 # so the kernel's remove event for the disk is sent by hand.)
 exec 3</dev/ldm/Rem/Spanned
@@ -41,6 +63,11 @@ assert_eq "$(count_log 'Rem/Spanned .* is open .*although it lost disk .*its I/O
 assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk')" 1 "log: Mirror keeps running degraded"
 assert_contains "$(dmsetup info ldm_vol_Rem_Spanned)" "DEFERRED REMOVE" "open Spanned is marked for deferred removal"
 assert_eq "$(dmsetup table ldm_vol_Rem_Spanned | awk '{print $3}')" "error" "open Spanned's table is an error target"
+monitor_step "disk-removed disk=R2 device=$r2
+volume-deactivated volume=Striped
+volume-failed volume=Spanned
+volume-degraded volume=Mirror member=R2" "R2 gone: disk-removed; closed Striped deactivated, open Spanned failed, Mirror degraded naming R2" \
+    "volume-failed volume=Striped"
 t0=$(date +%s)
 rc=0; timeout 20 dd if=/dev/mapper/ldm_vol_Rem_Spanned of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null || rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $(( $(date +%s) - t0 )) -le 5 ]; then pass "read from open Spanned fails at once (exit $rc)"
@@ -50,6 +77,7 @@ for i in $(seq 1 50); do dmsetup info ldm_vol_Rem_Spanned >/dev/null 2>&1 || bre
 udevadm settle
 assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple" "Spanned removed when its last user closed it"
 assert_not_exists /dev/ldm/Rem/Spanned "/dev/ldm/Rem/Spanned gone"
+monitor_step "volume-deactivated volume=Spanned" "Spanned closed: deactivated"
 
 # R4 detached: "change" with no media; the record goes, nothing else happens.
 losetup -d $r4
@@ -57,6 +85,7 @@ hotplug_wait
 assert_not_exists "$HOTPLUG_STATE/disks/$(devnum $r4)" "detached R4's record removed"
 assert_eq "$(count_log "remove $(devnum $r4) .* is gone")" 1 "log: R4 is gone"
 assert_eq "$(active_volumes)" "${V}Mirror ${V}Simple" "nothing else changed"
+monitor_step "disk-removed disk=R4 device=$r4" "R4 detached: disk-removed only"
 
 # R1 goes: Simple goes with it.
 udevadm trigger --action=remove --settle "/sys/block/$(basename $r1)"
@@ -65,6 +94,9 @@ assert_eq "$(active_volumes)" "${V}Mirror" "Simple removed with R1"
 assert_eq "$(count_log 'removed Rem/Simple .*it lost disk')" 1 "log: Simple removed because it lost R1"
 assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk')" 1 "log: only R2's loss concerned the Mirror"
 assert_not_exists /dev/ldm/Rem/Simple "/dev/ldm/Rem/Simple gone"
+monitor_step "disk-removed disk=R1 device=$r1
+volume-deactivated volume=Simple" "R1 gone: disk-removed, Simple deactivated" \
+    "volume-failed volume=Simple"
 # R2 comes back (its loop device was never detached): the running Mirror
 # does not take it back; the log says what the user can do. Striped, whose
 # disks are all present again, is activated again.
@@ -74,6 +106,15 @@ hotplug_wait
 assert_eq "$(dmsetup table ldm_vol_Rem_Mirror)" "$table" "returning R2 is not added to the running Mirror"
 assert_eq "$(count_log 'Rem/Mirror runs degraded and now has all its disks; the late disk is NOT used')" 1 "log: Mirror does not use the returning disk, and what to do"
 assert_eq "$(active_volumes)" "${V}Mirror ${V}Striped" "Striped active again with R2 and R3"
+# The Mirror's leg on R2 never stopped: R2's loop device never went away
+# (only udev was told it did), so the kernel has both legs alive and in
+# sync, and the Mirror is whole again.
+monitor_step "disk-added disk=R2 device=$r2
+volume-recovered volume=Mirror
+volume-activated volume=Striped" "R2 back: disk-added, Mirror recovered (both legs alive), Striped activated"
 assert_eq "$(count_log 'could not|cannot|unusable')" 0 "no errors in the helper's log"
+echo "       | --- transcript (ldmctl monitor --json)"
+sed 's/^/       | /' "$mon"
+sed 's/^/       | stderr: /' "$mon.err"
 hotplug_show_log 30
 "$LDMCTL" deactivate --all >/dev/null 2>&1

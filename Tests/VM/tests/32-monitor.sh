@@ -7,6 +7,7 @@
 # healthy and 1 when degraded; idle, the monitor uses no CPU.
 . "$VM_LIB"
 . "$(dirname "$VM_LIB")/hotplug-lib.sh"
+. "$(dirname "$VM_LIB")/monitor-lib.sh"
 
 work=$(mktemp -d /run/monitor.XXXXXX)
 on_cleanup rm -rf "$work"
@@ -63,13 +64,9 @@ for line in sys.stdin:
     name = e.get("member") and "member=" + e["member"] or e.get("disk") or e.get("volume") or e["group"]
     print(e["event"], name.replace("\n", "\\n"))'
 }
-# wait_lines N: until the monitor printed N lines (60 s at most), then a
+# wait_lines N: until the monitor printed N lines (30 s at most), then a
 # moment for any stray extra one.
-wait_lines() {
-    local i
-    for i in $(seq 1 600); do [ "$(wc -l <"$work/events")" -ge "$1" ] && break; sleep 0.1; done
-    sleep 1.5
-}
+wait_lines() { monitor_wait "$work/events" "$1"; }
 
 # deactivate_all WHAT: takes every volume down. The udev rules may
 # activate a volume again meanwhile (closing a member partition a volume
@@ -167,6 +164,35 @@ wait_lines $((seen + 3))
 assert_eq "$(events_since $seen)" "disk-added M2
 group-complete Mon
 volume-activated Spanned" "M2 back: disk-added, group-complete, the spanned volume activated"
+seen=$(wc -l <"$work/events")
+
+# --- M2 rebuilt into the running RAID-5, as a repair would: M2's helper
+# device as ldmctl plans it, and the raid table reloaded with M2 in its
+# slot and `rebuild 1` (recovery throttled, so that it takes a few
+# seconds). The monitor follows the kernel's status: the member is `a`
+# while it is rebuilt (still degraded, naming M2), then `A`.
+helper=$("$LDMCTL" table --concise --volume Raid5 | tr ';' '\n' | grep '^ldm_part_Mon_M2-')
+IFS=, read -r hname huuid _ _ htable <<<"$helper"
+assert_ok "M2's helper device created as ldmctl plans it" -- dmsetup create "$hname" -u "$huuid" --table "$htable"
+read -r -a f <<<"$(dmsetup table ldm_vol_Mon_Raid5)"
+assert_eq "${f[*]:3:9}" "raid5_ls 2 ${f[5]} nosync 3 - ${f[9]} - -" "the degraded RAID-5 table has no device in slot 1"
+m2=$(dmsetup info -c --noheadings -o major,minor "$hname" | tr -d ' ')
+rebuild="0 ${f[1]} raid raid5_ls 7 ${f[5]} rebuild 1 min_recovery_rate 64 max_recovery_rate 128 3 - ${f[9]} - $m2 - ${f[13]}"
+assert_ok "the RAID-5 reloaded with M2 and rebuild 1" -- dmsetup reload ldm_vol_Mon_Raid5 --table "$rebuild"
+assert_ok "resumed" -- dmsetup resume ldm_vol_Mon_Raid5
+statuses=""
+for i in $(seq 1 300); do
+    st=$(dmsetup status ldm_vol_Mon_Raid5 | cut -d" " -f6-8)
+    case "$statuses" in *"$st"*) ;; *) statuses+="$st|" ;; esac
+    case "$st" in "AAA "*idle) break ;; esac
+    sleep 0.2
+done
+echo "       | kernel status seen (health, ratio, action): $statuses"
+dmesg | tail -n 12 | sed 's/^/       | dmesg: /'
+assert_contains "$statuses" "AAA 2048/2048 idle" "the kernel rebuilt M2: AAA, in sync"
+wait_lines $((seen + 3))
+assert_eq "$(events_since $seen | tr '\n' '|')" "resync-started Raid5|volume-recovered Raid5|resync-finished Raid5|" \
+    "rebuild: resync-started, then volume-recovered and resync-finished, once each"
 seen=$(wc -l <"$work/events")
 
 # --- Idle: nothing changes; the monitor sleeps in poll() (20 s here to
