@@ -34,7 +34,8 @@ OUT=$2
 . "$OUT/env.sh"
 exec >"$OUT/bench.txt" 2>&1
 modprobe -a dm-mod dm-raid dm-mirror raid456 loop
-/lib/systemd/systemd-udevd --daemon
+. "$(dirname "$0")/udevd.sh"
+start_udevd
 images=/run/ldm-images
 mkdir -p $images && tar -xSJf "$LDM_IMAGES_TAR" -C $images
 loops=$(for f in $images/*.img; do losetup -f --show -P -r "$f"; done)
