@@ -130,13 +130,14 @@ public struct Hotplug {
         var usable: Set<String> = []
         var degraded: [String: String] = [:]
         var members: [String: Set<GUID>] = [:]   // volume UUID -> its disks
+        var volumes: [String: (DiskGroup, Volume)] = [:]
         for g in groups {
             for v in g.volumes {
                 let uuid = DeviceNames.volumeUUID(g, v)
                 members[uuid] = Set(v.partitions.compactMap { p in g.disk(id: p.diskID)?.guid })
                 guard v.state != .incomplete else { continue }
                 usable.insert(uuid)
-                if v.state == .degraded { degraded[uuid] = "\(g.name.display)/\(v.name.display)" }
+                if v.state == .degraded { degraded[uuid] = "\(g.name.display)/\(v.name.display)"; volumes[uuid] = (g, v) }
             }
         }
         func why(_ uuid: String) -> String {
@@ -161,8 +162,8 @@ public struct Hotplug {
         }
         for v in active where v.uuid.hasPrefix(prefix) {
             if usable.contains(v.uuid) {
-                if let label = degraded[v.uuid], members[v.uuid]?.contains(lost.diskGUID) == true {
-                    state.log("\(label) (\(v.name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded")
+                if let label = degraded[v.uuid], members[v.uuid]?.contains(lost.diskGUID) == true,
+                   let (g, volume) = volumes[v.uuid] {
                     // Remembered, so that the disk's return is reported and
                     // not taken back behind the user's back.
                     if var info = state.loadVolume(v.uuid) {
@@ -170,6 +171,9 @@ public struct Hotplug {
                         info.lateMemberNoted = false
                         try? state.saveVolume(info)
                     }
+                    let disk = g.disks.first { $0.guid == lost.diskGUID }?.name.display ?? "?"
+                    let how = dropLostMember(v, group: g, volume: volume, lost: lost)
+                    state.log("\(label) (\(v.name)) keeps running without disk \(disk) \(lost.diskGUID) (\(lost.device)): it is now degraded\(how)")
                 }
                 continue
             }

@@ -196,10 +196,14 @@ public struct VolumeInfo: Sendable, Equatable {
     public var degraded: Bool
     /// The user was told that a missing member came back.
     public var lateMemberNoted: Bool
+    /// Disks lost while the volume ran on without them, each as
+    /// `<device-safe disk name> <disk GUID> <device>` (for `ldmctl status`).
+    public var lostDisks: [String] = []
 
     public func encoded() -> String {
         "uuid \(uuid)\nname \(dmName)\ngroup-guid \(groupGUID.text)\ngroup \(group)\nvolume \(volume)\ntype \(type)\n"
             + "drive-hint \(driveHint)\nstate \(state.rawValue)\ndegraded \(degraded ? 1 : 0)\nlate-member-noted \(lateMemberNoted ? 1 : 0)\n"
+            + lostDisks.map { "lost-disk \($0)\n" }.joined()
     }
 
     public static func decode(_ text: String) -> VolumeInfo? {
@@ -211,9 +215,10 @@ public struct VolumeInfo: Sendable, Equatable {
         guard let uuid = f["uuid"], let name = f["name"], let guid = f["group-guid"].flatMap({ GUID($0) }),
               let group = f["group"], let volume = f["volume"], let type = f["type"],
               let state = f["state"].flatMap(State.init(rawValue:)) else { return nil }
+        let lost = text.split(separator: "\n").filter { $0.hasPrefix("lost-disk ") }.map { String($0.dropFirst(10)) }
         return VolumeInfo(uuid: uuid, dmName: name, groupGUID: guid, group: group, volume: volume, type: type,
                           driveHint: f["drive-hint"] ?? "", state: state, degraded: f["degraded"] == "1",
-                          lateMemberNoted: f["late-member-noted"] == "1")
+                          lateMemberNoted: f["late-member-noted"] == "1", lostDisks: lost)
     }
 }
 
