@@ -349,7 +349,7 @@ public struct Activator: Sendable {
         return nil
     }
 
-    private func withLock<R>(skip: Bool, stacks: [VolumeStack],
+    func withLock<R>(skip: Bool, stacks: [VolumeStack],
                              failed: (VolumeStack, ActivationError) -> R,
                              _ body: () -> [R]) -> [R] {
         guard !skip, let lockPath else { return body() }

@@ -28,13 +28,12 @@ public struct DeviceMapper: DeviceMapperControl {
     /// How long to wait for udev to confirm one device before giving up.
     public var udevTimeoutSeconds: Int
     /// Whether the devices of one activation share one udev cookie (one
-    /// wait for all) instead of one wait each. Off: in the VM suite
-    /// (Tests/VM/tests/21-degraded-real.sh, 28-hotplug-degraded.sh) a
-    /// volume's /dev/mapper node or /dev/ldm link was missing when a shared
-    /// transaction had been waited for, and without udev's node fallback
-    /// the cause is not yet understood. Per-device waits are what every
-    /// VM test has passed with.
-    public var sharesUdevCookie = false
+    /// wait for all, as lvm2 does) instead of one wait each. The shared
+    /// semaphore counts one `dmsetup udevcomplete` per device, so it relies
+    /// on exactly one udevd answering each event: with two daemons (once
+    /// the case in the VM tests) it reaches zero after half of the events,
+    /// before the last /dev/mapper links exist.
+    public var sharesUdevCookie = true
     /// Removal attempts while the device is transiently open (udev's blkid
     /// probes, a scanner) and the kernel answers EBUSY.
     public var removeAttempts: Int

@@ -235,6 +235,9 @@ public struct Hotplug {
             case .saveTimer(let t): try state.saveTimer(t)
             case .removeTimer(let guid): state.removeTimer(guid)
             case let .takeDown(uuid, name, label, why, keep): takeDown(uuid: uuid, name: name, label: label, why: why, keep: keep)
+            case let .dropLostMember(uuid, name, label, lostDisk, device):
+                if groups == nil { groups = reconciler.assemble(s).groups }
+                dropLostMember(uuid: uuid, name: name, label: label, lostDisk: lostDisk, device: device, in: groups ?? [])
             case let .activate(uuid, degraded):
                 if groups == nil { groups = reconciler.assemble(s).groups }
                 if let p = prepare(uuid: uuid, degraded: degraded, in: groups ?? []) { prepared.append(p) }

@@ -37,6 +37,10 @@ public enum HotplugAction: Equatable, Sendable {
     /// retired (`Activator.retire`). If even that fails, `keep` is saved
     /// again: the volume is still there.
     case takeDown(uuid: String, name: String, label: String, why: String, keep: VolumeInfo?)
+    /// A mirror or RAID-5 that keeps running without `lost`: its table is
+    /// reloaded with that member missing, so the kernel's status (and
+    /// `ldmctl status`) names it at once (`Activator.dropLostMembers`).
+    case dropLostMember(uuid: String, name: String, label: String, lostDisk: GUID, device: String)
     /// Plans and creates the volume in this process (timers, queued units,
     /// coldplug: never a udev worker).
     case activate(uuid: String, degraded: Bool)
@@ -172,7 +176,9 @@ public struct Reconciler: Sendable {
         var usable: Set<String> = []
         var degraded: [String: String] = [:]
         var members: [String: Set<GUID>] = [:]   // volume UUID -> its disks
+        var diskNames: [GUID: String] = [:]
         for g in groups {
+            for d in g.disks { diskNames[d.guid] = d.name.deviceSafe }
             for v in g.volumes {
                 let uuid = DeviceNames.volumeUUID(g, v)
                 members[uuid] = Set(v.partitions.compactMap { p in g.disk(id: p.diskID)?.guid })
@@ -199,12 +205,17 @@ public struct Reconciler: Sendable {
         for (uuid, name) in live.sorted(by: { $0.key < $1.key }) {
             if usable.contains(uuid) {
                 if let label = degraded[uuid], members[uuid]?.contains(lost.diskGUID) == true {
-                    out.append(.log("\(label) (\(name)) keeps running without disk \(lost.diskGUID) (\(lost.device)): it is now degraded"))
+                    // Remembered, so that its return is reported and not
+                    // taken back behind the user's back, and named by status.
                     if var info = s.volumes[uuid] {
                         info.degraded = true
                         info.lateMemberNoted = false
+                        let disk = diskNames[lost.diskGUID] ?? "?"
+                        let entry = "\(disk) \(lost.diskGUID.text) \(lost.device)"
+                        if !info.lostDisks.contains(entry) { info.lostDisks.append(entry) }
                         out.append(.saveVolume(info))
                     }
+                    out.append(.dropLostMember(uuid: uuid, name: name, label: label, lostDisk: lost.diskGUID, device: lost.device))
                 }
                 continue
             }

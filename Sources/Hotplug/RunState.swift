@@ -211,6 +211,9 @@ public struct VolumeInfo: Sendable, Equatable {
     public var degraded: Bool
     /// The user was told that a missing member came back.
     public var lateMemberNoted: Bool
+    /// Disks lost while the volume ran on without them, each as
+    /// `<device-safe disk name> <disk GUID> <device>` (for `ldmctl status`).
+    public var lostDisks: [String] = []
 
     static let kind = "volume"
 
@@ -220,7 +223,7 @@ public struct VolumeInfo: Sendable, Equatable {
             ("uuid", uuid), ("name", dmName), ("group-guid", groupGUID.text), ("group", group), ("volume", volume),
             ("type", type), ("drive-hint", driveHint), ("state", state.rawValue),
             ("degraded", degraded ? "1" : "0"), ("late-member-noted", lateMemberNoted ? "1" : "0"),
-        ]).encoded() ?? []
+        ] + lostDisks.map { ("lost-disk", $0) }).encoded() ?? []
     }
 
     public static func decode(_ bytes: [UInt8]) -> VolumeInfo? {
@@ -230,7 +233,7 @@ public struct VolumeInfo: Sendable, Equatable {
               let state = f.value("state").flatMap(State.init(rawValue:)) else { return nil }
         return VolumeInfo(uuid: uuid, dmName: name, groupGUID: guid, group: group, volume: volume, type: type,
                           driveHint: f.value("drive-hint") ?? "", state: state, degraded: f.value("degraded") == "1",
-                          lateMemberNoted: f.value("late-member-noted") == "1")
+                          lateMemberNoted: f.value("late-member-noted") == "1", lostDisks: f.values("lost-disk"))
     }
 }
 

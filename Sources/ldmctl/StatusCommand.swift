@@ -2,6 +2,7 @@ import JSONText
 import LDM
 import Activation
 import DeviceMapper
+import Hotplug
 
 struct StatusCommand: Command {
     static let name = "status"
@@ -11,7 +12,9 @@ struct StatusCommand: Command {
         Lists device-mapper devices whose DM UUID starts with LDM-, grouped by volume
         (helper devices first). Health comes from the kernel's own status of each
         target; for RAID targets each member's health character is shown
-        (A alive and in sync, a alive but not in sync, D dead).
+        (A alive and in sync, a alive but not in sync, D dead, - missing). A disk
+        that went away while its mirror or RAID-5 kept running is named as a
+        lost member (from the hotplug helper's records under /run/ldmctl).
         """
     static let options = [
         OptionSpec(long: "json", short: nil, kind: .flag, help: "Print JSON."),
@@ -39,6 +42,9 @@ struct StatusCommand: Command {
         var out = ""
         for v in volumes {
             out += "\(v.name)  \(v.health.rawValue)\(v.inUse ? "  in use" : "")  \(v.uuid)\n"
+            for lost in Self.lostDisks(v) {
+                out += "  lost member: disk \(lost.name) (disk GUID \(lost.guid), was \(lost.device))\n"
+            }
             for d in v.devices {
                 out += "  \(d.name) (\(d.kernelName), \(d.number))\(d.readOnly ? " ro" : "")\(d.suspended ? " suspended" : "") open \(d.openCount)\n"
                 for t in d.targets {
@@ -59,6 +65,9 @@ struct StatusCommand: Command {
             ("uuid", .string(v.uuid)),
             ("health", .string(v.health.rawValue)),
             ("inUse", .bool(v.inUse)),
+            ("lostDisks", .array(lostDisks(v).map { lost in
+                .object([("name", .string(lost.name)), ("guid", .string(lost.guid)), ("device", .string(lost.device))])
+            })),
             ("devices", .array(v.devices.map { d in
                 .object([
                     ("name", .string(d.name)),
@@ -93,5 +102,18 @@ struct StatusCommand: Command {
                 ])
             })),
         ])
+    }
+
+    /// Disks the volume lost while it kept running, as the hotplug helper
+    /// recorded them (`<disk name> <disk GUID> <device>`). The file is
+    /// root's, but what is printed is still kept to plain characters.
+    static func lostDisks(_ v: ActiveVolume) -> [(name: String, guid: String, device: String)] {
+        guard let info = RunState().loadVolume(v.uuid) else { return [] }
+        return info.lostDisks.compactMap { entry in
+            let fields = entry.split(separator: " ").map { field in
+                String(field.unicodeScalars.map { $0.value > 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+            }
+            return fields.count == 3 ? (fields[0], fields[1], fields[2]) : nil
+        }
     }
 }

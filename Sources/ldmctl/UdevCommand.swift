@@ -92,17 +92,17 @@ struct UdevCommand: Command {
             if wait > 0 { sleepSeconds(wait) }
             var h = hotplug
             h.waitForUdev = true   // a timer's process, not a udev worker
-            try h.lastResort(guid)
+            try logged(h, "last-resort \(guid)") { try h.lastResort(guid) }
         case "activate":
             // Outside udev (a systemd unit): waiting for udev is safe and
             // makes /dev/mapper and /dev/ldm links exist on return.
             var h = hotplug
             h.waitForUdev = true
-            try h.activateQueued(uuid: arguments[0], degraded: degraded)
+            try logged(h, "activate \(LDMName(arguments[0]).display)") { try h.activateQueued(uuid: arguments[0], degraded: degraded) }
         case "coldplug":
             var h = hotplug
             h.waitForUdev = true
-            try h.coldplug()
+            try logged(h, "coldplug") { try h.coldplug() }
         default:
             throw UsageError(message: "unknown udev action")
         }
@@ -123,4 +123,16 @@ func sleepSeconds(_ n: Int) {
     var left = timespec(tv_sec: n, tv_nsec: 0)
     var rem = timespec()
     while nanosleep(&left, &rem) != 0 && errno == EINTR { left = rem }
+}
+
+/// Runs a step of a process the helper started (a transient unit, a
+/// timer, a detached process): without systemd its output goes
+/// nowhere, so a failure is also written to the helper's log.
+func logged(_ h: Hotplug, _ what: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch {
+        h.state.log("udev \(what) failed: \(error)")
+        throw error
+    }
 }

@@ -121,6 +121,9 @@ final class HotplugTests: XCTestCase {
                               group: "G", volume: "V", type: "raid5", driveHint: "E:", state: .queued,
                               degraded: true, lateMemberNoted: false)
         XCTAssertEqual(VolumeInfo.decode(info.encoded()), info)
+        var lost = info
+        lost.lostDisks = ["R2 1b77da20-c717-11d0-a5be-00a0c91db73c /dev/loop2", "R3 1b77da20-c717-11d0-a5be-00a0c91db73d /dev/sdc"]
+        XCTAssertEqual(VolumeInfo.decode(lost.encoded()), lost)
     }
 }
 

@@ -67,6 +67,8 @@ struct HotplugModel {
         }
     }
 
+    var droppedMembers: [String: Int] = [:]
+
     mutating func perform(_ actions: [HotplugAction], _ s: GroupSnapshot) {
         for a in actions {
             switch a {
@@ -75,6 +77,11 @@ struct HotplugModel {
             case .removeVolume(let uuid): volumes[uuid] = nil
             case .saveTimer(let t): timers[t.group] = t
             case .removeTimer(let g): timers[g] = nil
+            case let .dropLostMember(uuid, _, _, lostDisk, _):
+                // The volume stays live, its table without the member.
+                XCTAssertNotNil(live[uuid], "dropped a member of a volume that is not live")
+                XCTAssertTrue(volumes[uuid]?.lostDisks.contains { $0.contains(lostDisk.text) } == true, "lost disk not recorded first")
+                droppedMembers[uuid, default: 0] += 1
             case let .takeDown(uuid, _, _, _, _):
                 XCTAssertNotNil(live[uuid], "took down a volume that is not live")
                 live[uuid] = nil

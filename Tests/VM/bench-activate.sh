@@ -34,7 +34,8 @@ OUT=$2
 . "$OUT/env.sh"
 exec >"$OUT/bench.txt" 2>&1
 modprobe -a dm-mod dm-raid dm-mirror raid456 loop
-/lib/systemd/systemd-udevd --daemon
+. "$(dirname "$0")/udevd.sh"
+start_udevd
 images=/run/ldm-images
 mkdir -p $images && tar -xSJf "$LDM_IMAGES_TAR" -C $images
 loops=$(for f in $images/*.img; do losetup -f --show -P -r "$f"; done)
@@ -84,12 +85,27 @@ for r in $(seq "$ROUNDS"); do
         record "ldmctl activate --all" "$(ms "$t0" "$t1")"
         t0=$(now); "$LDMCTL" deactivate --all >/dev/null 2>&1; t1=$(now)
         record "ldmctl deactivate --all" "$(ms "$t0" "$t1")"
+        # Where our time goes (diagnostics, not targets): start-up, reading
+        # the ten disks and planning, with no device-mapper call ...
+        udevadm settle
+        t0=$(now); "$LDMCTL" activate --all --dry-run $loops >/dev/null 2>&1; t1=$(now)
+        record "  of which: start, scan, plan" "$(ms "$t0" "$t1")"
+        # ... and the same activation with libdevmapper's udev sync off
+        # (DM_DISABLE_UDEV: it makes the nodes itself, nobody waits for
+        # udev): what the ioctls cost.
+        udevadm settle
+        t0=$(now); DM_DISABLE_UDEV=1 "$LDMCTL" activate --all $loops >/dev/null 2>&1; t1=$(now)
+        record "  of which: without udev wait" "$(ms "$t0" "$t1")"
+        udevadm settle
+        "$LDMCTL" deactivate --all >/dev/null 2>&1
+        udevadm settle
     fi
     [ -z "$(dmsetup ls | grep -v 'No devices')" ] || { echo "round $r left devices:"; dmsetup ls; }
 done
 
 echo
 for label in "ldmtool create all" "dmsetup create --concise" "ldmctl activate --all" \
+             "  of which: start, scan, plan" "  of which: without udev wait" \
              "ldmtool remove all" "dmsetup remove (2 calls)" "ldmctl deactivate --all"; do
     [ -n "${samples[$label]:-}" ] && summary "$label"
 done

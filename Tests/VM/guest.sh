@@ -14,9 +14,10 @@ exec >"$VM_RESULTS/guest.log" 2>&1
 echo "guest: kernel $(uname -r), $(nproc) cpus"
 
 modprobe -a dm-mod dm-raid dm-mirror raid456 loop || echo "guest: modprobe failed"
-# udev, so /dev/mapper links and the dm cookie handshake work as on a host.
-/lib/systemd/systemd-udevd --daemon || echo "guest: udevd failed to start"
-udevadm settle
+# udev, so /dev/mapper links and the dm cookie handshake work as on a host:
+# one daemon, as on a host (see udevd.sh).
+. "$HERE/udevd.sh"
+start_udevd
 
 # The real images, extracted once onto guest tmpfs (sparse: ~25 MiB used).
 export LDM_IMAGES=/run/ldm-images

@@ -17,6 +17,9 @@ for t in linear striped mirror raid error; do
     assert_contains "$targets" "$t" "dm target '$t' is available"
 done
 assert_ok "udevd answers" -- udevadm control --ping
+# Two daemons would process every uevent twice and confirm every dm cookie
+# twice (see ../udevd.sh).
+assert_eq "$(pgrep -c -x -P 1 systemd-udevd)" 1 "exactly one systemd-udevd daemon runs"
 
 # --- udev makes /dev/mapper links for a device ---
 assert_ok "dmsetup create a zero device" -- dmsetup create harness_zero --uuid LDM-harness-zero --table "0 2048 zero"

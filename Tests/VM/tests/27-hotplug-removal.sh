@@ -51,6 +51,7 @@ monitor_step() {
 
 # R2 goes while Spanned is open. (A loop device in use cannot be detached,
 # so the kernel's remove event for the disk is sent by hand.)
+assert_eq "$(dmsetup ls | grep -c "^ldm_part_Rem_R2")" 1 "the Mirror's member on R2 is a helper device"
 exec 3</dev/ldm/Rem/Spanned
 udevadm trigger --action=remove --settle "/sys/block/$(basename $r2)"
 hotplug_wait
@@ -60,7 +61,16 @@ assert_not_exists "$HOTPLUG_STATE/disks/$(devnum $r2)" "R2's record removed"
 assert_eq "$(count_log 'removed Rem/Striped .*it lost disk')" 1 "log: Striped removed because it lost a disk"
 assert_eq "$(count_log 'Rem/Spanned .* is open .*although it lost disk .*its I/O now fails at once.*deferred removal')" 1 \
     "log: open Spanned fails its I/O and goes when closed"
-assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk')" 1 "log: Mirror keeps running degraded"
+assert_eq "$(count_log 'Rem/Mirror .*keeps running without disk R2 ')" 1 "log: Mirror keeps running degraded, naming R2"
+# Before any I/O has touched the Mirror: the kernel already runs it without
+# R2's member, and `status` says it is degraded and names the lost disk.
+assert_contains "$(dmsetup table ldm_vol_Rem_Mirror)" " - -" "Mirror's table has R2's slot empty"
+assert_eq "$(dmsetup ls | grep -c "^ldm_part_Rem_R2")" 0 "no helper device on R2 is left"
+status=$("$LDMCTL" status)
+printf '%s\n' "$status" | sed 's/^/       | /'
+assert_contains "$(printf '%s\n' "$status" | grep "^ldm_vol_Rem_Mirror ")" "degraded" "status: Mirror is degraded at once"
+assert_contains "$status" "lost member: disk R2 " "status names the lost member R2"
+assert_contains "$("$LDMCTL" status --json | tr -d ' \n')" '"lostDisks":[{"name":"R2"' "status --json names the lost member R2"
 assert_contains "$(dmsetup info ldm_vol_Rem_Spanned)" "DEFERRED REMOVE" "open Spanned is marked for deferred removal"
 assert_eq "$(dmsetup table ldm_vol_Rem_Spanned | awk '{print $3}')" "error" "open Spanned's table is an error target"
 monitor_step "disk-removed disk=R2 device=$r2
