@@ -87,7 +87,7 @@ let package = Package(
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Udev", "CMonitor", "JSONText", "SystemIO",
         ]),
         .testTarget(name: "MonitorTests", dependencies: [
-            "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper",
+            "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper", "JSONText",
         ]),
         // Runs the built ldmctl (it must be built: `swift build` first).
         .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter"]),

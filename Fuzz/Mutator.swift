@@ -16,6 +16,10 @@ func LLVMFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSiz
 ///   (its PRIVHEAD, VMDB or records), a disk given twice, a PRIVHEAD's
 ///   GUIDs or sequence or a VMDB's committed sequence changed on one disk;
 /// - or, now and then, the raw input (disk sizes, offsets, disk count).
+///
+/// PRIVHEAD and TOCBLOCK carry a checksum the reader verifies, so after a
+/// mutation most of them are sealed again (as a forger would), letting the
+/// fields behind the checksum be reached; one in eight stays torn.
 @_cdecl("LLVMFuzzerCustomMutator")
 public func ldmFuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
     var m = Mutation(seed: seed)
@@ -29,6 +33,7 @@ public func ldmFuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ ma
     case 15..<17: m.crossDisk(&disks)
     default: m.editHeaders(&disks)
     }
+    if m.random(8) != 0 { Mutation.sealChecksums(&disks) }
     let out = FuzzDisks.encode(sectorSize: sectorSize, disks: Array(disks.prefix(FuzzDisks.maxDisks)).map(Mutation.capped))
     guard out.count <= maxSize else { return LLVMFuzzerMutate(data, size, maxSize) }
     out.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: out.count) }
@@ -46,6 +51,27 @@ struct Mutation {
 
     mutating func random64() -> UInt64 {
         (0..<4).reduce(0) { v, _ in v << 16 | UInt64(random(1 << 16)) }
+    }
+
+    /// Every sector-aligned PRIVHEAD or TOCBLOCK in the disks' extents
+    /// gets its checksum recomputed.
+    static func sealChecksums(_ disks: inout [FuzzDisks.Disk]) {
+        let privhead = Array("PRIVHEAD".utf8), tocblock = Array("TOCBLOCK".utf8)
+        for d in disks.indices {
+            for e in disks[d].extents.indices {
+                let (offset, bytes) = disks[d].extents[e]
+                var out = bytes
+                var p = Int((512 - offset % 512) % 512)
+                while p + 512 <= out.count {
+                    let magic = Array(out[p..<p + 8])
+                    if magic == privhead || magic == tocblock {
+                        out.replaceSubrange(p..<p + 512, with: ImageLDMChecksum.sealed(Array(out[p..<p + 512])))
+                    }
+                    p += 512
+                }
+                if out != bytes { disks[d].extents[e].bytes = out }
+            }
+        }
     }
 
     static func capped(_ d: FuzzDisks.Disk) -> FuzzDisks.Disk {

@@ -59,7 +59,7 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let kernel = FuzzDisks.kernelView(sources)
     func pipeline(_ members: [DiskMetadata]) -> VolumePipeline.Result {
         let assembled = GroupAssembler.assemble(members)
-        var result = VolumePipeline().plan(assembled.groups, devices: kernel)
+        var result = VolumePipeline.checking.plan(assembled.groups, devices: kernel)
         result.diskErrors = readErrors + assembled.errors.map(\.description)
         return result
     }
@@ -75,7 +75,7 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
           "not deterministic: the same disks in another order give another result")
 
     HostileChecks.groups(first.groups)
-    HostileChecks.records(records, groups: first.groups)
+    HostileChecks.records(records, members: members)
     HostileChecks.show(first.groups, errors: first.errors)
     HostileChecks.probe(disks, sectorSize: sectorSize, members: members, readOK: readOK)
     if getenv("LDM_FUZZ_VERBOSE") != nil {

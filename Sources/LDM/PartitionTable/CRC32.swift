@@ -12,7 +12,14 @@ public enum CRC32 {
         // One lookup of the table, not one per byte (the GPT entry array
         // is 16 KiB and every disk of every scan has one).
         table.withUnsafeBufferPointer { t in
-            for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+            // Contiguous bytes (arrays, slices: every caller) are walked
+            // through a buffer pointer, without a bounds check per byte.
+            let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+                for byte in buffer { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+            }
+            if done == nil {
+                for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+            }
         }
         return crc ^ 0xFFFF_FFFF
     }

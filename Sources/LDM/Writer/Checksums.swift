@@ -19,14 +19,15 @@ enum ImageCRC32 {
 /// The PRIVHEAD and TOCBLOCK checksum: the sum of the first 512 bytes with
 /// the checksum's own field (0x08, four bytes) counted as zero, big-endian.
 /// Written here independently of the reader's copy, so each checks the other.
-enum ImageLDMChecksum {
+public enum ImageLDMChecksum {
     static func sum(_ bytes: [UInt8]) -> UInt32 {
         var total: UInt32 = 0
         for (i, b) in bytes.prefix(512).enumerated() where i < 8 || i > 11 { total &+= UInt32(b) }
         return total
     }
 
-    static func sealed(_ bytes: [UInt8]) -> [UInt8] {
+    /// `bytes` (a PRIVHEAD or TOCBLOCK, at least 512 bytes) with its checksum set.
+    public static func sealed(_ bytes: [UInt8]) -> [UInt8] {
         var out = bytes
         let s = sum(bytes)
         for i in 0..<4 { out[8 + i] = UInt8(truncatingIfNeeded: s >> (24 - 8 * UInt32(i))) }
