@@ -115,3 +115,34 @@ final class InterruptedChangeLdmtoolTests: XCTestCase {
         XCTAssertEqual(readImages(disks).groups.first?.volumes.map(\.name.display).sorted(), ["Keep", "Old"])
     }
 }
+
+/// The KLOG the writer puts where the TOCBLOCK's log region says, as the
+/// 2003 images hold it (two pages, one commit entry), and the commit of a
+/// change stopped past its commit point logged there (step 3 before 4).
+final class KernelUpdateLogTests: XCTestCase {
+    func entry(_ image: DiskImage) -> (status: UInt8, committed: UInt64, pending: UInt64) {
+        let b = image.read(at: image.layout.database.klog, count: 1024, includeContent: false)
+        let u64 = { (o: Int) in b[o..<o + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        XCTAssertEqual(Array(b[0..<4]), Array("KLOG".utf8))
+        XCTAssertEqual(Array(b[512..<516]), Array("KLOG".utf8), "second page")
+        return (b[0x18], u64(0x19), u64(0x21))
+    }
+
+    func testTheKLOGLiesInTheLogRegionWithTheLastCommit() throws {
+        let disks = try InterruptedChangeTests.images([nil, nil])
+        let m = try DiskMetadata.read(from: disks[0])
+        XCTAssertEqual(disks[0].layout.database.klog,
+                       (m.privateHeader.configStart + m.toc.logStart) * UInt64(m.sectorSize), "where the TOCBLOCK's log region starts")
+        let e = entry(disks[0])
+        XCTAssertEqual(e.status, 3)
+        XCTAssertEqual(e.pending, InterruptedChangeTests.sequence)
+        XCTAssertEqual(e.committed, InterruptedChangeTests.sequence - 1)
+    }
+
+    func testAChangePastItsCommitPointIsLogged() throws {
+        let after = try InterruptedChangeTests.images([.afterCommit, nil])[0]
+        XCTAssertEqual(entry(after).pending, InterruptedChangeTests.sequence + 1)
+        let before = try InterruptedChangeTests.images([.beforeCommit, nil])[0]
+        XCTAssertEqual(entry(before).pending, InterruptedChangeTests.sequence)
+    }
+}

@@ -104,6 +104,21 @@ final class ObjectFlagsTests: XCTestCase {
         }
     }
 
+    /// A mirror or RAID-5 Windows was resynchronising: which member is
+    /// current is not recorded, so none is read; a simple volume's state
+    /// text is only reported.
+    func testRedundantVolumeInStateSyncIsNotRead() throws {
+        var f = ImageSpec.WindowsFlags()
+        f.volumeStates = ["M": "SYNC", "R": "SYNC", "S": "SYNC"]
+        let g = try group(f)
+        XCTAssertEqual(try volume(g, "M").state, .incomplete)
+        XCTAssertEqual(try volume(g, "R").state, .incomplete)
+        XCTAssertEqual(try volume(g, "S").state, .complete)
+        XCTAssertEqual(try volume(g, "S").recordState.display, "SYNC")
+        let why = try XCTUnwrap(try volume(g, "M").partitions[0].outOfDate)
+        XCTAssertTrue(why.contains("state SYNC"), why)
+    }
+
     func testGroupNotToBeImportedAutomaticallyIsReported() throws {
         var f = ImageSpec.WindowsFlags()
         f.privateHeader = 0x02

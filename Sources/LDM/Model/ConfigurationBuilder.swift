@@ -150,6 +150,18 @@ struct ConfigurationBuilder {
                             state: .incomplete)
         volume.flags = v.flags
         volume.recordState = v.state
+        // A mirror or RAID-5 whose record state is not ACTIVE ("SYNC": Windows
+        // was resynchronising it) has members that may differ, and the records
+        // do not say which hold current data: none is read rather than one
+        // guessed (and never `nosync` over them).
+        if type == .mirrored || type == .raid5, v.state.raw != Array("ACTIVE".utf8) {
+            let why = "Windows recorded volume \(name) in state \(v.state.display), not ACTIVE: its members may not be in sync and the records do not say which is current; let Windows finish resynchronising it"
+            for c in volume.components.indices {
+                for p in volume.components[c].partitions.indices where volume.components[c].partitions[p].outOfDate == nil {
+                    volume.components[c].partitions[p].outOfDate = why
+                }
+            }
+        }
         return volume
     }
 

@@ -61,9 +61,42 @@ struct DatabaseWriter {
         let (blob, slots) = vmdbAndSlots(vmdbOffset: vmdbOffset)
         pieces.append(ImagePiece(offset: vmdbOffset, bytes: blob))
 
+        // The KLOG at the TOCBLOCK's log region, right after the config region.
+        let klogOffset = base + (DatabaseWriter.vmdbSector + configAreaSectors(ss).config) * ss
+        pieces.append(ImagePiece(offset: klogOffset, bytes: klog(committed: group.sequence)))
+
         let primary = disk.partitionStyle == .mbr ? 6 * ss : backups[1]
-        return (pieces, DatabaseLayout(primaryPrivhead: primary, privheads: privheads, tocblocks: tocs,
-                                       vmdb: vmdbOffset, vblkSize: group.vblkSize, slots: slots))
+        var layout = DatabaseLayout(primaryPrivhead: primary, privheads: privheads, tocblocks: tocs,
+                                    vmdb: vmdbOffset, vblkSize: group.vblkSize, slots: slots)
+        layout.klog = klogOffset
+        return (pieces, layout)
+    }
+
+    /// The kernel update log as the 2003 images hold it: two 512-byte pages,
+    /// the first with one entry, the commit (status 3) of the transaction
+    /// that made the committed sequence. It holds transaction ids only;
+    /// readers need nothing from it.
+    func klog(committed: UInt64) -> [UInt8] {
+        var pages = ImageBuffer(count: 2 * 512)
+        for page in 0..<2 {
+            let p = page * 512
+            pages.put(Array("KLOG".utf8), at: p)
+            pages.be64(committed, at: p + 0x04)   // "unknown" transaction id
+            pages.be32(1, at: p + 0x0C)           // log sequence
+            pages.be32(2, at: p + 0x10)           // number of pages
+            pages.be32(UInt32(page), at: p + 0x14)
+        }
+        pages.put(DatabaseWriter.klogEntry(status: 3, committed: committed &- 1, pending: committed), at: 0x18)
+        return pages.bytes
+    }
+
+    /// One 24-byte KLOG entry: status, committed id, pending id.
+    static func klogEntry(status: UInt8, committed: UInt64, pending: UInt64) -> [UInt8] {
+        var e = ImageBuffer(count: 24)
+        e.putByte(status, at: 0)
+        e.be64(committed, at: 1)
+        e.be64(pending, at: 9)
+        return e.bytes
     }
 
     private func configAreaSectors(_ ss: UInt64) -> (config: UInt64, log: UInt64) {

@@ -32,6 +32,8 @@ public struct DatabaseLayout: Sendable, Equatable {
     public let vblkSize: Int
     /// Every written slot, in sequence order, the empty ones included.
     public let slots: [SlotInfo]
+    /// The first KLOG page (the TOCBLOCK's log region).
+    public internal(set) var klog: UInt64 = 0
 
     /// The slots holding the record of the named object, in fragment order.
     public func slots(of objectName: String) -> [SlotInfo] { slots.filter { $0.objectName == objectName } }

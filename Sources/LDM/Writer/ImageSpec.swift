@@ -76,6 +76,9 @@ public struct ImageSpec: Sendable, Equatable, Codable {
         /// Read policy byte by volume (1 round-robin, 2 preferred plex,
         /// 3 select, 4 RAID); the writer's own is 3 or 4.
         public var readPolicies: [String: UInt8] = [:]
+        /// Volume state text by volume (Windows writes ACTIVE; SYNC while
+        /// it resynchronises a mirror or RAID-5).
+        public var volumeStates: [String: String] = [:]
 
         public init() {}
     }

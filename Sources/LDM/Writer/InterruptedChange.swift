@@ -38,6 +38,11 @@ extension DiskImage {
         var ids = ImageBuffer(count: 8)
         ids.be64(sequence + 1, at: 0)
         patch(at: db.vmdb + 0x7D, bytes: ids.bytes)
+        // Step 3, the commit logged in the KLOG, comes before the VMDB's
+        // status 3; before the commit point it may not have happened yet.
+        if phase == .afterCommit {
+            patch(at: db.klog + 0x18, bytes: DatabaseWriter.klogEntry(status: 3, committed: sequence, pending: sequence + 1))
+        }
         for (base, counts) in [(UInt64(0x85), committed), (UInt64(0xA1), pending)] {
             var b = ImageBuffer(count: 16)
             for (i, n) in counts.enumerated() { b.be32(UInt32(n), at: 4 * i) }

@@ -102,7 +102,7 @@ enum VBLKEncoder {
         b.vstr(raid5 ? "raid5" : "gen")
         b.vstr("")  // unknown; empty on the 2003 images
         var state = ImageBuffer(count: 14)
-        state.putText(activeState, at: 0, limit: 14)
+        state.putText(g.windowsFlags.volumeStates[v.name] ?? activeState, at: 0, limit: 14)
         b.raw(state.bytes)
         b.byte(g.windowsFlags.readPolicies[v.name] ?? (raid5 ? 4 : 3))  // read policy: 3 select, 4 RAID
         b.vnum(UInt64(v.number))  // volume number

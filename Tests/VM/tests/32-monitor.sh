@@ -1,7 +1,7 @@
 # ldmctl monitor with systemd-udevd and ldmctl's rules: the disks of a
 # spanned, a RAID-5 and a hostile-named simple volume attached one at a
-# time give each event once, in order; a RAID-5 member failed by an
-# `error` table is reported as volume-degraded naming it, then recovered;
+# time give each event once, in order; a RAID-5 started without a member
+# is reported as volume-degraded naming it, then rebuilt and recovered;
 # --exec gets every field exactly (no shell ever sees a name), a slow,
 # failing program does not hold the monitor up; --oneshot exits 0 when
 # healthy and 1 when degraded; idle, the monitor uses no CPU.
