@@ -5,6 +5,9 @@
 # reboot's coldplug or `udevadm trigger` does), no other block device
 # (mirror leg, RAID-5 member, kernel partition) carries the volume's
 # ID_FS_UUID in udev's database, and /dev/disk/by-uuid/UUID is the volume.
+# Also a GPT dynamic disk with Windows' retained basic entry over its boot
+# volume: the kernel makes a partition of that entry, which holds the same
+# file system and must be hidden too.
 . "$VM_LIB"
 . "$(dirname "$VM_LIB")/hotplug-lib.sh"
 
@@ -61,4 +64,24 @@ for v in Simple Spanned Striped Mirror Raid5; do
     assert_ok "mkfs.ext4 on LdmctlSample/$v" -- mkfs.ext4 -q -F "/dev/ldm/LdmctlSample/$v"
 done
 visible_only 5 written
+"$LDMCTL" deactivate --all >/dev/null 2>&1
+
+# A GPT dynamic disk with a retained basic entry over the volume Boot (as
+# Windows keeps one over a boot or system volume it made dynamic).
+mkspec "$work/r" '{"groups": [{"name": "Ret", "recordRevision": 4, "privheadMinor": 12,
+  "windowsFlags": {"privateHeader": 0, "disks": {}, "volumes": {"Boot": 10485760}, "components": {},
+                   "componentPlexes": {}, "extents": {}, "readPolicies": {}, "volumeStates": {}},
+  "disks": [{"name": "G1", "sizeBytes": 33554432, "partitionStyle": "gpt", "recordRevision": 4,
+             "basicEntries": [{"mbrType": 7, "gptType": "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7",
+                               "startBytes": 0, "sizeBytes": 0, "volume": "Boot", "afterLDM": true}]}],
+  "volumes": [{"name": "Data", "kind": "simple", "sizeBytes": 4194304, "disks": ["G1"]},
+              {"name": "Boot", "kind": "simple", "sizeBytes": 4194304, "disks": ["G1"]}]}]}' >/dev/null \
+    || { fail "ldm-mkimage spec (retained entry)"; exit 1; }
+ret=$(attach "$work/r/Ret-G1.img" -w)
+wait_volumes 2
+assert_eq "$(ls /sys/class/block/ | grep -c "^$(basename "$ret")p")" 4 "the kernel made 4 partitions (LDM metadata, reserved, LDM data, the retained entry)"
+for v in Data Boot; do
+    assert_ok "mkfs.ext4 on Ret/$v" -- mkfs.ext4 -q -F "/dev/ldm/Ret/$v"
+done
+visible_only 2 retained
 "$LDMCTL" deactivate --all >/dev/null 2>&1
