@@ -43,3 +43,30 @@ if [ -n "$(ls "$LDM_IMAGES"/*.img 2>/dev/null)" ]; then
 else
     fail "real images not available at $LDM_IMAGES"
 fi
+
+# Where the kernel's parser and ldmctl differ on purpose (docs/FORMAT.md),
+# on copies of a written MBR disk (Disk1 of the sample: database in its
+# last MiB, VMDB at database sector 17, PRIVHEADs at sector 6 and database
+# sectors 1856 and 2047):
+src="$work/LdmctlSample-Disk1.img"
+size=$(stat -c %s "$src")
+db=$((size - 1048576))
+# poke FILE OFFSET HEXBYTES: writes bytes in place.
+poke() { printf "$(printf '%s' "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+# 1. A change stopped before its commit point (VMDB update status 2): the
+#    kernel refuses the disk and makes no partitions; ldmctl rolls back to
+#    the committed configuration and says so.
+cp --sparse=always "$src" "$work/change.img"
+poke "$work/change.img" $((db + 17 * 512 + 16)) 0002
+loop=$(attach "$work/change.img")
+udevadm settle
+assert_eq "$(ls /sys/block/$(basename "$loop")/ | grep -c "^$(basename "$loop")p")" 0 "VMDB status 2: the kernel makes no partitions"
+assert_contains "$("$LDMCTL" show "$loop" 2>&1)" "rolled back to committed sequence" "VMDB status 2: ldmctl rolls back and says so"
+# 2. Every PRIVHEAD checksum wrong: the kernel reads the disk anyway;
+#    ldmctl refuses it, naming the checksum.
+cp --sparse=always "$src" "$work/sum.img"
+for off in $((6 * 512)) $((db + 1856 * 512)) $((db + 2047 * 512)); do poke "$work/sum.img" $((off + 11)) 5a; done
+loop=$(attach "$work/sum.img")
+udevadm settle
+assert_eq "$([ "$(ls /sys/block/$(basename "$loop")/ | grep -c "^$(basename "$loop")p")" -gt 0 ] && echo yes)" yes "bad PRIVHEAD checksums: the kernel still makes partitions"
+assert_contains "$("$LDMCTL" show "$loop" 2>&1)" "checksum" "bad PRIVHEAD checksums: ldmctl refuses the disk"
