@@ -60,6 +60,33 @@ final class InterruptedChangeTests: XCTestCase {
         }
     }
 
+    /// A changed record: the new version carries the old one's object id
+    /// (status 2 beside status 1). Each side alone is a valid configuration;
+    /// read together, as a reader ignoring the statuses would, two records
+    /// share one id and the disk is refused.
+    func testAChangedRecordIsReadOnceFromTheRightSide() throws {
+        let MiB = ImageSpec.MiB
+        var resized = ImageSpec.Volume(name: "Data2", kind: .simple, sizeBytes: 3 * MiB, disks: ["D1"])
+        resized.replaces = "Data"
+        let spec = ImageSpec(groups: [.init(
+            name: "Chg", sequence: Self.sequence, disks: [.init(name: "D1", sizeBytes: 16 * MiB)],
+            volumes: [.init(name: "Data", kind: .simple, sizeBytes: 2 * MiB, disks: ["D1"]), resized])])
+        let plan = try XCTUnwrap(try ImageWriter.plan(spec).first)
+        XCTAssertEqual(plan.volume(named: "Data2")?.objectID, plan.volume(named: "Data")?.objectID)
+        let both = try written(spec)
+        XCTAssertTrue(readImages(both).errors.first?.description.contains("share object id") == true, readImages(both).errorText)
+        for (phase, kept, size) in [(ChangePhase.beforeCommit, "Data", 2 * MiB), (.afterCommit, "Data2", 3 * MiB)] {
+            var disk = both[0]
+            disk.interruptChange(adding: ["Data2"], removing: ["Data"], phase: phase)
+            let r = readImages([disk])
+            XCTAssertEqual(r.errors, [], "\(phase): \(r.errorText)")
+            let v = try XCTUnwrap(r.groups.first?.volumes.first, "\(phase)")
+            XCTAssertEqual(r.groups.first?.volumes.count, 1)
+            XCTAssertEqual(v.name.display, kept)
+            XCTAssertEqual(v.size * 512, size)
+        }
+    }
+
     func testUndocumentedUpdateStatusIsRefusedWithTheReason() throws {
         var disks = try Self.images([nil, nil])
         disks[0].patch(at: disks[0].layout.database.vmdb + 0x10, bytes: be(6, 2))

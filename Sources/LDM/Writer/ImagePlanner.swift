@@ -113,7 +113,13 @@ enum ImagePlanner {
                 members.append(i)
             }
             let shape = try VolumeShape(v, members: members, disks: disks)
-            let volumeID = v.objectID ?? ids.next()
+            // A changed volume keeps the object id of the one it replaces.
+            let volumeID = try v.replaces.map { (old: String) throws(ImageWriterError) -> UInt64 in
+                guard let id = volumes.first(where: { $0.name == old })?.objectID else {
+                    throw .unknownVolume(what: "volume '\(v.name)' replaces", name: old)
+                }
+                return id
+            } ?? v.objectID ?? ids.next()
 
             var components: [PlannedComponent] = []
             for (ci, pieces) in shape.components.enumerated() {

@@ -43,7 +43,7 @@ extension ImageSpec.Disk {
 
 extension ImageSpec.Volume {
     enum CodingKeys: String, CodingKey {
-        case name, kind, sizeBytes, disks, spanBytes, chunkBytes, driveHint, objectID, guid
+        case name, kind, sizeBytes, disks, spanBytes, chunkBytes, driveHint, objectID, guid, replaces
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,5 +57,6 @@ extension ImageSpec.Volume {
                   driveHint: try c.decodeIfPresent(String.self, forKey: .driveHint),
                   objectID: try c.decodeIfPresent(UInt64.self, forKey: .objectID),
                   guid: try c.decodeIfPresent(String.self, forKey: .guid))
+        replaces = try c.decodeIfPresent(String.self, forKey: .replaces)
     }
 }

@@ -164,6 +164,10 @@ public struct ImageSpec: Sendable, Equatable, Codable {
         public var objectID: UInt64?
         /// Volume GUID text; derived from group and volume name when nil.
         public var guid: String?
+        /// The new version of an earlier volume of the spec, in a change
+        /// Windows left unfinished (`DiskImage.interruptChange`): written with
+        /// that volume's object id, as Windows writes a changed record.
+        public var replaces: String? = nil
 
         public init(name: String, kind: VolumeKind, sizeBytes: UInt64, disks: [String],
                     spanBytes: [UInt64]? = nil, chunkBytes: UInt64 = 64 * 1024,
@@ -190,6 +194,7 @@ public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertibl
     case invalidGUID(what: String, text: String)
     case unsupported(what: String, value: Int)
     case unknownDisk(volume: String, disk: String)
+    case unknownVolume(what: String, name: String)
     case wrongDiskCount(volume: String, count: Int, expected: String)
     case mixedSectorSizes(volume: String)
     case notMultiple(what: String, value: UInt64, of: UInt64)
@@ -210,6 +215,7 @@ public enum ImageWriterError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .invalidGUID(what, text): return "\(what): '\(text)' is not a GUID"
         case let .unsupported(what, value): return "unsupported \(what) \(value)"
         case let .unknownDisk(volume, disk): return "volume '\(volume)' uses unknown disk '\(disk)'"
+        case let .unknownVolume(what, name): return "\(what) names unknown volume '\(name)'"
         case let .wrongDiskCount(volume, count, expected):
             return "volume '\(volume)' has \(count) disks, needs \(expected)"
         case let .mixedSectorSizes(volume): return "volume '\(volume)' mixes sector sizes"

@@ -22,7 +22,7 @@ public enum ImageWriter {
                         return .init(entry: e, first: e.startBytes / ss, count: e.sizeBytes / ss)
                     }
                     guard let p = group.volume(named: name)?.partitions.first(where: { $0.diskIndex == di }) else {
-                        throw .unknownDisk(volume: name, disk: disk.name)
+                        throw .unknownVolume(what: "a basic entry of disk '\(disk.name)'", name: name)
                     }
                     return .init(entry: e, first: disk.dataStart + p.start, count: p.size)
                 }
