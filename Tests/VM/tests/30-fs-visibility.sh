@@ -68,6 +68,7 @@ visible_only 5 written
 
 # A GPT dynamic disk with a retained basic entry over the volume Boot (as
 # Windows keeps one over a boot or system volume it made dynamic).
+mkdir -p "$work/r"
 mkspec "$work/r" '{"groups": [{"name": "Ret", "recordRevision": 4, "privheadMinor": 12,
   "windowsFlags": {"privateHeader": 0, "disks": {}, "volumes": {"Boot": 10485760}, "components": {},
                    "componentPlexes": {}, "extents": {}, "readPolicies": {}, "volumeStates": {}},
