@@ -367,11 +367,7 @@ public struct Hotplug {
         do {
             // The kernel's view of the disks this volume uses (number,
             // partitions), read once: one stat and one sysfs listing each.
-            var devices: [DevicePath: DiskDevice] = [:]
-            for p in v.partitions {
-                guard let path = g.disk(id: p.diskID)?.location?.device, devices[path] == nil else { continue }
-                devices[path] = DiskDevice.of(blockDevice: path)
-            }
+            let devices = Self.kernelView(of: v, in: g)
             var pipeline = VolumePipeline(allowDegraded: degraded, select: { $1.id == v.id })
             pipeline.automatic = true
             let planned = pipeline.plan([g], devices: devices)

@@ -4,6 +4,17 @@ import DMTable
 import LDM
 
 extension Hotplug {
+    /// The kernel's view (number, partitions) of the disks one volume uses,
+    /// read once: one stat and one sysfs listing each.
+    static func kernelView(of v: Volume, in g: DiskGroup) -> [DevicePath: DiskDevice] {
+        var devices: [DevicePath: DiskDevice] = [:]
+        for p in v.partitions {
+            guard let path = g.disk(id: p.diskID)?.location?.device, devices[path] == nil else { continue }
+            devices[path] = DiskDevice.of(blockDevice: path)
+        }
+        return devices
+    }
+
     /// A mirror or RAID-5 that keeps running without a lost disk: planned
     /// again from the records the group has left (the lost disk is absent,
     /// so its slot is planned empty and its helper not at all) and reloaded
@@ -17,11 +28,7 @@ extension Hotplug {
             state.log("\(said); its table still names the member (the volume is not in the group's records)")
             return
         }
-        var devices: [DevicePath: DiskDevice] = [:]
-        for p in v.partitions {
-            guard let path = g.disk(id: p.diskID)?.location?.device, devices[path] == nil else { continue }
-            devices[path] = DiskDevice.of(blockDevice: path)
-        }
+        let devices = Self.kernelView(of: v, in: g)
         let planned = VolumePipeline(allowDegraded: true, select: { $1.id == v.id }).plan([g], devices: devices)
         guard let stack = planned.stacks.first else {
             let why = planned.planErrors.first.map { "\($0)" } ?? planned.conflict.map { "\($0)" } ?? "not planned"

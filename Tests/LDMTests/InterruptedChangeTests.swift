@@ -124,20 +124,8 @@ final class InterruptedChangeTests: XCTestCase {
 /// change as Windows does (docs/FORMAT.md, "A change cut short").
 final class InterruptedChangeLdmtoolTests: XCTestCase {
     func testLdmtoolFindsNoGroupWhereWeRollBack() throws {
-        guard FileManager.default.isExecutableFile(atPath: WriterLdmtoolTests.ldmtool) else {
-            throw XCTSkip("ldmtool not installed")
-        }
         let disks = try InterruptedChangeTests.images([.beforeCommit, .beforeCommit])
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-change-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var paths: [String] = []
-        for d in disks {
-            let path = dir.appendingPathComponent(d.fileName).path
-            try d.write(to: path, includeContent: false)
-            paths.append(path)
-        }
-        let tool = WriterLdmtoolTests.Tool(devices: paths)
+        let tool = try ldmtool(on: disks)
         XCTAssertEqual(try tool.json("scan") as? [String], [])
         XCTAssertEqual(readImages(disks).groups.first?.volumes.map(\.name.display).sorted(), ["Keep", "Old"])
     }

@@ -130,26 +130,13 @@ final class ObjectFlagsTests: XCTestCase {
 /// flag words nor the checksums. Ours differs on purpose (docs/FORMAT.md,
 /// "States and flags" and "Checksums").
 final class ObjectFlagsLdmtoolTests: XCTestCase {
-    func tool(_ images: [DiskImage]) throws -> (WriterLdmtoolTests.Tool, URL) {
-        guard FileManager.default.isExecutableFile(atPath: WriterLdmtoolTests.ldmtool) else { throw XCTSkip("ldmtool not installed") }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-flags-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let paths = try images.map { image in
-            let path = dir.appendingPathComponent(image.fileName).path
-            try image.write(to: path, includeContent: false)
-            return path
-        }
-        return (WriterLdmtoolTests.Tool(devices: paths), dir)
-    }
-
     /// A plex Windows marked out of date: ldmtool still lists it as a
     /// member of the mirror (and `ldmtool create` maps it); ours leaves it out.
     func testLdmtoolStillUsesAStalePlex() throws {
         var f = ImageSpec.WindowsFlags()
         f.extents["M/D2"] = 0x08
         let images = try ObjectFlagsTests.images(f)
-        let (tool, dir) = try tool(images)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let tool = try ldmtool(on: images)
         let guid = try XCTUnwrap((try tool.json("scan") as? [String])?.first)
         let m = try tool.object("show", "volume", guid, "M")
         XCTAssertEqual((m["partitions"] as? [String])?.count, 2, "ldmtool: both plexes")
@@ -165,8 +152,7 @@ final class ObjectFlagsLdmtoolTests: XCTestCase {
         for i in images.indices {
             for offset in images[i].layout.database.privheads { images[i].patch(at: offset + 0x0B, bytes: [0x5A]) }
         }
-        let (tool, dir) = try tool(images)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let tool = try ldmtool(on: images)
         XCTAssertEqual((try tool.json("scan") as? [String])?.count, 1, "ldmtool: the group")
         let r = readImages(images)
         XCTAssertEqual(r.groups.count, 0)

@@ -47,15 +47,7 @@ final class OddLayoutTests: XCTestCase {
     }
 
     func ldmtoolScan(_ images: [DiskImage]) throws -> [String]? {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-odd-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let paths = try images.map { image in
-            let path = dir.appendingPathComponent(image.fileName).path
-            try image.write(to: path, includeContent: false)
-            return path
-        }
-        return try WriterLdmtoolTests.Tool(devices: paths).json("scan") as? [String]
+        try ldmtool(on: images).json("scan") as? [String]
     }
 
     /// Windows keeps a basic entry over a boot or system volume it made

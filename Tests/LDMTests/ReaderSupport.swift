@@ -38,6 +38,21 @@ func be(_ value: UInt64, _ width: Int) -> [UInt8] {
 }
 
 extension XCTestCase {
+    /// ldmtool over `images` written (without content) to a directory
+    /// removed when the test ends; skips the test if ldmtool is missing.
+    func ldmtool(on images: [DiskImage]) throws -> WriterLdmtoolTests.Tool {
+        guard FileManager.default.isExecutableFile(atPath: WriterLdmtoolTests.ldmtool) else {
+            throw XCTSkip("\(WriterLdmtoolTests.ldmtool) not installed (apt-get install ldmtool)")
+        }
+        let dir = URL(fileURLWithPath: try temporaryDirectory())
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return WriterLdmtoolTests.Tool(devices: try images.map { image in
+            let path = dir.appendingPathComponent(image.fileName).path
+            try image.write(to: path, includeContent: false)
+            return path
+        })
+    }
+
     /// Expects exactly one error, of `kind`, naming `device` and containing
     /// every fragment in `mentions`.
     func assertOneError(_ r: ReadResult, kind: LDMError.Kind, device: String, mentions: [String],
