@@ -24,12 +24,14 @@ import Glibc
 /// 5. The udev probe, through a real file descriptor (`HostileChecks.probe`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    var clock = StageClock()
     let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     let (sectorSize, disks) = FuzzDisks.parse(input)
     guard !disks.isEmpty else { return 0 }
     let sources = disks.enumerated().map { i, d in
         SparseSectorSource(name: "/dev/fuzz\(i)", sectorSize: sectorSize, sectors: d.sectors, extents: d.extents)
     }
+    clock.lap(0)
     var members: [DiskMetadata] = []
     var records: [RecordedDisk] = []
     var readErrors: [String] = []
@@ -56,28 +58,39 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // with the disks as the kernel would show them (device numbers, the
     // LDM entries as partitions), so the planner's partition choice is
     // fuzzed too.
-    let kernel = FuzzDisks.kernelView(sources)
+    clock.lap(1)
+    // The partition tables the reader read (the same source, the same
+    // bytes) are not read and checksummed again.
+    let tables = Dictionary(members.map { ($0.device, $0.partitionTable) }, uniquingKeysWith: { a, _ in a })
+    let kernel = FuzzDisks.kernelView(sources, tables: tables)
     func pipeline(_ members: [DiskMetadata]) -> VolumePipeline.Result {
         let assembled = GroupAssembler.assemble(members)
         var result = VolumePipeline.checking.plan(assembled.groups, devices: kernel)
         result.diskErrors = readErrors + assembled.errors.map(\.description)
         return result
     }
+    clock.lap(2)
     let first = pipeline(members)
+    clock.lap(3)
     let violations = first.violations(devices: kernel)
     if !violations.isEmpty {
         for v in violations { warn("invariant violated: \(v)\n") }
         preconditionFailure("\(violations.count) invariant violation(s)")
     }
+    clock.lap(4)
     let reversed = pipeline(Array(members.reversed()))
     check(first.groups == reversed.groups && first.stacks == reversed.stacks
           && first.errors.sorted() == reversed.errors.sorted(),
           "not deterministic: the same disks in another order give another result")
 
+    clock.lap(5)
     HostileChecks.groups(first.groups)
     HostileChecks.records(records, members: members)
+    clock.lap(6)
     HostileChecks.show(first.groups, errors: first.errors)
+    clock.lap(7)
     HostileChecks.probe(disks, sectorSize: sectorSize, members: members, readOK: readOK)
+    clock.lap(8)
     if getenv("LDM_FUZZ_VERBOSE") != nil {
         warn("disks \(disks.count) groups \(first.groups.count) volumes \(first.groups.map(\.volumes.count).reduce(0, +)) stacks \(first.stacks.count) errors \(first.errors)\n")
     }
@@ -134,6 +147,7 @@ func timeInputs(in dir: String) -> CInt {
             bytes += buffer[0..<n]
         }
         fclose(f)
+        StageClock.enabled = true
         var start = timespec(), end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
         let rounds = 20
@@ -142,5 +156,29 @@ func timeInputs(in dir: String) -> CInt {
         let micros = ((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / 1000 / rounds
         print("\(micros) us  \(bytes.count) bytes  \(name)")
     }
+    let total = max(StageClock.totals.reduce(0, +), 1)
+    for (name, ns) in zip(StageClock.names, StageClock.totals) {
+        print("stage \(name): \(ns / 1000) us (\(ns * 100 / total)%)")
+    }
     return 0
+}
+
+/// CPU time per stage of a run, summed over the runs of LDM_FUZZ_TIME (off
+/// while fuzzing: one flag test per stage).
+struct StageClock {
+    nonisolated(unsafe) static var enabled = false
+    nonisolated(unsafe) static var totals = [Int](repeating: 0, count: names.count)
+    static let names = ["decode", "read disks", "kernel view", "pipeline", "invariants", "pipeline reversed",
+                        "groups+records", "show", "probe"]
+    var last = timespec()
+
+    init() { if Self.enabled { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &last) } }
+
+    mutating func lap(_ stage: Int) {
+        guard Self.enabled else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        Self.totals[stage] += (now.tv_sec - last.tv_sec) * 1_000_000_000 + (now.tv_nsec - last.tv_nsec)
+        last = now
+    }
 }

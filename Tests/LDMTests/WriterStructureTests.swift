@@ -28,6 +28,20 @@ final class WriterStructureTests: XCTestCase {
             ])])
     }
 
+    /// The reader's CRC32 (eight bytes a step, then the tail) against the
+    /// known answer and the writer's plain one, for every length around a
+    /// step, from unaligned slices, and over a non-contiguous collection.
+    func testReaderCRC32MatchesWriter() {
+        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
+        let bytes = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for start in 0..<9 {
+            for end in start...bytes.count {
+                XCTAssertEqual(CRC32.checksum(bytes[start..<end]), ImageCRC32.checksum(Array(bytes[start..<end])), "\(start)..<\(end)")
+            }
+        }
+        XCTAssertEqual(CRC32.checksum(bytes.lazy.map { $0 }), ImageCRC32.checksum(bytes))
+    }
+
     func testCRC32AndSHA256KnownAnswers() {
         XCTAssertEqual(ImageCRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
         XCTAssertEqual(ContentDigest.hex(ContentDigest().finalize()),
