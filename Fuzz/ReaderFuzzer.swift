@@ -22,11 +22,16 @@ import Glibc
 ///    the udev helper's record path agrees (`HostileChecks.records`).
 /// 4. `show` and `show --json` output (`HostileChecks.show`).
 /// 5. The udev probe, through a real file descriptor (`HostileChecks.probe`).
+///
+/// `LDM_FUZZ_TARGET` picks a part, so each execution is cheaper (see
+/// `FuzzTarget`); unset, every part runs.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var clock = StageClock()
     let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    let (sectorSize, disks) = FuzzDisks.parse(input)
+    let target = FuzzTarget.current
+    // The udev helper and probe see one disk per event.
+    let (sectorSize, disks) = FuzzDisks.parse(input, limit: target == .disk ? 1 : FuzzDisks.maxDisks)
     guard !disks.isEmpty else { return 0 }
     let sources = disks.enumerated().map { i, d in
         SparseSectorSource(name: "/dev/fuzz\(i)", sectorSize: sectorSize, sectors: d.sectors, extents: d.extents)
@@ -37,8 +42,15 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var readErrors: [String] = []
     var readOK: [Bool] = []
     for (i, source) in sources.enumerated() {
-        let recording = RecordingSectorSource(source)
         do {
+            // The group target keeps no records, so it reads without
+            // recording (a copy of every byte read).
+            guard target != .group else {
+                members.append(try DiskMetadata.read(from: source))
+                readOK.append(true)
+                continue
+            }
+            let recording = RecordingSectorSource(source)
             let m = try DiskMetadata.read(from: recording)
             members.append(m)
             records.append(RecordedDisk(
@@ -59,8 +71,16 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // LDM entries as partitions), so the planner's partition choice is
     // fuzzed too.
     clock.lap(1)
+    if target == .disk {
+        HostileChecks.records(records, members: members)
+        clock.lap(6)
+        HostileChecks.probe(disks, sectorSize: sectorSize, members: members, readOK: readOK)
+        clock.lap(8)
+        return 0
+    }
     // The partition tables the reader read (the same source, the same
-    // bytes) are not read and checksummed again.
+    // bytes) are not read and checksummed again; the planner maps members
+    // only, so a refused disk's table does not matter to it.
     let tables = Dictionary(members.map { ($0.device, $0.partitionTable) }, uniquingKeysWith: { a, _ in a })
     let kernel = FuzzDisks.kernelView(sources, tables: tables)
     func pipeline(_ members: [DiskMetadata]) -> VolumePipeline.Result {
@@ -85,11 +105,11 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
     clock.lap(5)
     HostileChecks.groups(first.groups)
-    HostileChecks.records(records, members: members)
+    if target == .all { HostileChecks.records(records, members: members) }
     clock.lap(6)
     HostileChecks.show(first.groups, errors: first.errors)
     clock.lap(7)
-    HostileChecks.probe(disks, sectorSize: sectorSize, members: members, readOK: readOK)
+    if target == .all { HostileChecks.probe(disks, sectorSize: sectorSize, members: members, readOK: readOK) }
     clock.lap(8)
     if getenv("LDM_FUZZ_VERBOSE") != nil {
         warn("disks \(disks.count) groups \(first.groups.count) volumes \(first.groups.map(\.volumes.count).reduce(0, +)) stacks \(first.stacks.count) errors \(first.errors)\n")
@@ -97,10 +117,34 @@ public func ldmFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+/// The fuzz targets (`LDM_FUZZ_TARGET`), one binary, one input format, so
+/// they share seeds, regressions and a corpus. Together they run every
+/// check of `all`: each disk is read alone in both, so nothing one target
+/// checks depends on a part the other runs.
+enum FuzzTarget: String {
+    /// Everything, on every disk (the default).
+    case all
+    /// The first disk alone, as the udev helper sees a disk: read,
+    /// recorded and read back from its record, and probed through a file.
+    case disk
+    /// All disks: assembly in both orders, the planner's invariants, where
+    /// each configuration comes from, and `show`/`show --json`.
+    case group
+
+    nonisolated(unsafe) static var current = FuzzTarget.all
+}
+
 /// With LDM_FUZZ_WRITE_SEEDS=DIR the binary writes the seed corpus to DIR
 /// and exits instead of fuzzing (see SeedWriter.swift).
 @_cdecl("LLVMFuzzerInitialize")
 public func ldmFuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+    if let name = getenv("LDM_FUZZ_TARGET") {
+        guard let target = FuzzTarget(rawValue: String(cString: name)) else {
+            warn("LDM_FUZZ_TARGET: unknown target \(String(cString: name)) (all, disk or group)\n")
+            exit(2)
+        }
+        FuzzTarget.current = target
+    }
     if let dir = getenv("LDM_FUZZ_TIME") {
         exit(timeInputs(in: String(cString: dir)))
     }

@@ -45,10 +45,12 @@ public enum FuzzDisks {
         }
     }
 
-    public static func parse(_ input: [UInt8]) -> (sectorSize: Int, disks: [Disk]) {
+    /// The disks of an input; with `limit`, only the first `limit` of them
+    /// are decoded (the rest is not even copied).
+    public static func parse(_ input: [UInt8], limit: Int = maxDisks) -> (sectorSize: Int, disks: [Disk]) {
         guard let flags = input.first else { return (512, []) }
         let sectorSize = flags & 1 == 0 ? 512 : 4096
-        let wanted = Int((flags >> 1) & 7) + 1
+        let wanted = min(Int((flags >> 1) & 7) + 1, limit)
         var position = 1
         func varint() -> UInt64? {
             var value: UInt64 = 0

@@ -7,16 +7,17 @@ extension FuzzDisks {
     /// each disk a block device (`8:16`, `8:32`, ... by its name, so the
     /// numbers do not depend on the order the disks are given in), and its
     /// own LDM data and database entries as kernel partitions (minor + 1,
-    /// + 2), as the kernel's partition scan makes them. `tables` holds the
-    /// partition tables already read (a disk whose metadata was read); the
-    /// others are read here.
-    public static func kernelView(_ sources: [some SectorSource], tables: [DevicePath: PartitionTable] = [:]) -> [DevicePath: DiskDevice] {
+    /// + 2), as the kernel's partition scan makes them. With `tables` (the
+    /// partition tables of the disks whose metadata was read), only those
+    /// disks get partitions: the planner maps members only, and a disk the
+    /// reader refused is no member, so its table is not read again.
+    public static func kernelView(_ sources: [some SectorSource], tables: [DevicePath: PartitionTable]? = nil) -> [DevicePath: DiskDevice] {
         let ranks = Dictionary(sources.map(\.path).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var view: [DevicePath: DiskDevice] = [:]
         for s in sources {
             let disk = DeviceNumber(major: 8, minor: UInt32(16 * (ranks[s.path]! + 1)))
             var partitions: [KernelPartition] = []
-            if let table = tables[s.path] ?? (try? PartitionTable.read(from: s)) {
+            if let table = tables.map({ $0[s.path] }) ?? (try? PartitionTable.read(from: s)) {
                 let scale = UInt64(s.sectorSize / 512)
                 for (k, e) in [table.dataEntry, table.metadataEntry].enumerated() {
                     guard let e else { continue }

@@ -1,6 +1,6 @@
 import XCTest
 @testable import LDMWriter
-import LDM
+@testable import LDM
 
 /// Structure-level checks of what the image writer produces.
 final class WriterStructureTests: XCTestCase {
@@ -40,6 +40,23 @@ final class WriterStructureTests: XCTestCase {
             }
         }
         XCTAssertEqual(CRC32.checksum(bytes.lazy.map { $0 }), ImageCRC32.checksum(bytes))
+    }
+
+    /// The reader's PRIVHEAD/TOCBLOCK sum (eight bytes a step, the
+    /// checksum field taken out after) against the writer's byte-by-byte
+    /// one, on sectors of varied bytes, and on short and long buffers.
+    func testReaderLDMChecksumMatchesWriter() {
+        for seed in 0..<8 {
+            for count in [512, 513, 520, 4096] {
+                let sector = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* (seed * 2 + 1) &+ seed &* 77) }
+                XCTAssertEqual(LDMChecksum.compute(sector), ImageLDMChecksum.sum(sector), "seed \(seed), \(count) bytes")
+                XCTAssertEqual(LDMChecksum.compute(ImageLDMChecksum.sealed(sector)), LDMChecksum.stored(ImageLDMChecksum.sealed(sector)))
+            }
+        }
+        for count in 0..<16 {  // fewer bytes than the checksum field's end
+            let short = [UInt8](repeating: 0xFF, count: count)
+            XCTAssertEqual(LDMChecksum.compute(short), ImageLDMChecksum.sum(short), "\(count) bytes")
+        }
     }
 
     func testCRC32AndSHA256KnownAnswers() {
