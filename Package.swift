@@ -95,7 +95,7 @@ let package = Package(
         ]),
         .testTarget(name: "LDMEditTests", dependencies: ["LDMEdit", "LDM", "LDMWriter", "BlockDevices"]),
         // Runs the built ldmctl (it must be built: `swift build` first).
-        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter"]),
+        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter", "LDMEdit", "BlockDevices"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,7 +4,7 @@ _ldmctl() {
     COMPREPLY=()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="scan show table activate deactivate status udev monitor help"
+    local commands="scan show table activate deactivate status udev monitor restore-metadata help"
     cmd=""
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
@@ -26,6 +26,7 @@ _ldmctl() {
         activate) opts="--all --group --volume --read-only --no-degraded --dry-run --whole-disk --4kn-extents --image-sector-size" ;;
         deactivate) opts="--all --group --volume --dry-run" ;;
         status) opts="--json" ;;
+        restore-metadata) opts="--yes --dry-run --image-sector-size" ;;
         monitor) COMPREPLY=($(compgen -W "--json --exec --oneshot --help" -- "$cur")); return ;;
         udev)
             if [ "$prev" = udev ]; then
