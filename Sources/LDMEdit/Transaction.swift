@@ -83,6 +83,14 @@ public struct Transaction: Sendable {
                 $0.vmdb(committed: plan.pendingID, counts: plan.countsAfter)
             }
         }
+        // Nothing outside the database area, ever.
+        for w in steps.flatMap(\.writes) {
+            let m = g.members.first { $0.device == w.device }!
+            let sectors = UInt64(w.bytes.count / m.sectorSize)
+            guard w.lba >= m.databaseStart, w.lba + sectors <= m.databaseStart + m.databaseSectors else {
+                throw EditError("\(w.device): \(w.what) at sector \(w.lba) lies outside the database (sectors \(m.databaseStart)..+\(m.databaseSectors)); refusing to write")
+            }
+        }
         self.steps = steps
         self.sectorSizes = sizes
     }
