@@ -29,11 +29,13 @@ public enum PlanText {
         let kinds = ["volumes", "components", "partitions", "disks"]
         out.append("  record counts: " + (0..<4).map { "\(kinds[$0]) \(p.countsBefore[$0]) -> \(p.countsAfter[$0])" }.joined(separator: ", "))
         out.append("sector writes: \(t.writeCount) in 6 steps, each on every disk before the next")
+        // What each sector holds before the write being shown.
         var current: [String: [UInt8]] = [:]
-        for m in g.members {
-            let mss = m.sectorSize
-            for s in 0..<(m.config.count / mss) { current["\(m.device.display)@\(m.vmdbLBA + UInt64(s))"] = Array(m.config[s * mss..<(s + 1) * mss]) }
-            current["\(m.device.display)@\(m.klogLBA)"] = m.klog
+        func initial(_ w: SectorWrite) -> [UInt8] {
+            guard let m = g.members.first(where: { $0.device == w.device }) else { return [] }
+            if w.lba == m.klogLBA { return m.klog }
+            let from = Int(w.lba - m.vmdbLBA) * m.sectorSize
+            return Array(m.config[from..<from + w.bytes.count])
         }
         for step in t.steps {
             out.append("  step \(step.number): \(step.title)")
@@ -42,7 +44,7 @@ public enum PlanText {
                 out.append("    \(w.device.display)  sector \(w.lba)  byte offset \(w.lba * size)  \(w.what)")
                 guard bytes else { continue }
                 let key = "\(w.device.display)@\(w.lba)"
-                let before = current[key] ?? [UInt8](repeating: 0, count: w.bytes.count)
+                let before = current[key] ?? initial(w)
                 for run in differingRuns(before, w.bytes) {
                     out.append("      +0x\(String(run.lowerBound, radix: 16)): " + w.bytes[run].map(hex2).joined(separator: " "))
                 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LDM
 import LDMWriter
 
@@ -152,7 +155,12 @@ struct MemberEdit {
         edit(&db)
         let ss = db.sectorSize
         var writes: [SectorWrite] = []
-        for s in 0..<(before.count / ss) where before[s * ss..<(s + 1) * ss] != db.config[s * ss..<(s + 1) * ss] {
+        let changed = before.withUnsafeBytes { a in
+            db.config.withUnsafeBytes { b in
+                (0..<(a.count / ss)).filter { memcmp(a.baseAddress! + $0 * ss, b.baseAddress! + $0 * ss, ss) != 0 }
+            }
+        }
+        for s in changed {
             writes.append(SectorWrite(device: db.device, lba: db.vmdbLBA + UInt64(s),
                                       bytes: Array(db.config[s * ss..<(s + 1) * ss]), what: what))
         }
