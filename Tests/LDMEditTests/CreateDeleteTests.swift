@@ -7,11 +7,12 @@ import BlockDevices
 
 /// A group with room to spare: five 24 MiB disks, a simple volume on
 /// Disk1 and a mirror over Disk2 and Disk3.
-func editSpec(revision: Int = 3) -> ImageSpec {
+func editSpec(revision: Int = 3, sectorSize: Int = 512) -> ImageSpec {
     let MiB = ImageSpec.MiB
     let gpt = revision == 4
     let disks = (1...5).map {
-        ImageSpec.Disk(name: "Disk\($0)", sizeBytes: 24 * MiB, partitionStyle: gpt ? .gpt : .mbr, recordRevision: revision)
+        ImageSpec.Disk(name: "Disk\($0)", sizeBytes: 24 * MiB, partitionStyle: gpt ? .gpt : .mbr, sectorSize: sectorSize,
+                       recordRevision: revision)
     }
     var group = ImageSpec.Group(
         name: "EditGroup", recordRevision: revision, privheadMinor: gpt ? 12 : 11, disks: disks,
@@ -44,9 +45,10 @@ final class CreateDeleteTests: XCTestCase {
     }
 
     func testEachTypeIsCreatedAndReadBackByLdmctlAndLdmtool() throws {
-        for revision in [3, 4] {
+        for (revision, ss) in [(3, 512), (4, 512), (4, 4096)] {
             for request in creations {
-                let bench = try Workbench(editSpec(revision: revision))
+                var bench = try Workbench(editSpec(revision: revision, sectorSize: ss))
+                bench.sectorSize = ss
                 defer { bench.remove() }
                 let before = try bench.read()
                 let ranges = try bench.databaseRanges()
@@ -59,15 +61,15 @@ final class CreateDeleteTests: XCTestCase {
                 let v = try XCTUnwrap(g.volumes.first { $0.name == plan.volume }, "\(request.type)")
                 XCTAssertEqual(v.type, request.type)
                 XCTAssertEqual(v.state, .complete)
-                XCTAssertGreaterThanOrEqual(v.size * 512, request.sizeBytes)
-                XCTAssertLessThan(v.size * 512, request.sizeBytes + 3 << 20)
+                XCTAssertGreaterThanOrEqual(v.size * UInt64(ss), request.sizeBytes)
+                XCTAssertLessThan(v.size * UInt64(ss), request.sizeBytes + 3 << 20)
                 XCTAssertEqual(v.driveHint?.display, request.driveHint)
                 XCTAssertEqual(v.partitions.map(\.name), plan.extents.map(\.partition))
                 if !request.disks.isEmpty, request.type != .spanned {
                     XCTAssertEqual(v.partitions.map { g.disk(id: $0.diskID)!.name.display }, request.disks)
                 }
                 if request.type == .striped || request.type == .raid5 {
-                    XCTAssertEqual(v.chunkSize * 512, request.chunkBytes)
+                    XCTAssertEqual(v.chunkSize * UInt64(ss), request.chunkBytes)
                     XCTAssertEqual(Set(v.partitions.map(\.size)).count, 1)
                 }
                 // Old volumes unchanged.
@@ -84,7 +86,7 @@ final class CreateDeleteTests: XCTestCase {
                     XCTAssertTrue(a == b, "\(bench.paths[i]): bytes outside the database changed")
                 }
                 XCTAssertGreaterThan(t.writeCount, 0)
-                try Ldmtool.assertAgrees(bench.paths, g, v)
+                if ss == 512 { try Ldmtool.assertAgrees(bench.paths, g, v) }  // ldmtool assumes 512-byte sectors
                 // Delete it again: the old configuration is back.
                 let del = try DeletePlanner.plan(try bench.editable(), volume: v.name.display)
                 let dt = try Transaction(try bench.editable(), del)
@@ -97,10 +99,10 @@ final class CreateDeleteTests: XCTestCase {
         }
     }
 
+    /// Planning is pure: the images stay in memory (`DiskImage` is a
+    /// sector source), nothing touches a disk.
     func testPlannedNamesAndIdsFollowWindows() throws {
-        let bench = try Workbench(editSpec())
-        defer { bench.remove() }
-        let g = try bench.editable()
+        let g = try GroupLoader(sources: try ImageWriter.write(editSpec())).editable(nil)
         let c = max(g.members[0].committedID, g.members[0].slots.compactMap(\.objectID).max()!)
         let simple = try CreatePlanner.plan(g, VolumeRequest(type: .simple, sizeBytes: 1 << 20))
         XCTAssertEqual(simple.volume.display, "Volume3")
