@@ -20,7 +20,9 @@ public protocol SectorWriter {
 }
 
 /// Writes to files or block devices: pwrite, fsync, then reads the sectors
-/// back and compares, so a write that did not land is an error.
+/// back and compares, so a write that did not land is an error. Block
+/// devices are opened O_EXCL: Linux then refuses a disk that is mounted or
+/// held by device-mapper.
 public final class FileSectorWriter: SectorWriter {
     private var fds: [DevicePath: Int32] = [:]
     public init() {}
@@ -48,7 +50,7 @@ public final class FileSectorWriter: SectorWriter {
         let fd = device.bytes.withUnsafeBufferPointer { b -> Int32 in
             var path = Array(b) + [0]
             return path.withUnsafeMutableBufferPointer { p in
-                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { Glibc.open($0, O_RDWR | O_CLOEXEC) }
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { Glibc.open($0, O_RDWR | O_CLOEXEC | O_EXCL) }
             }
         }
         guard fd >= 0 else { throw EditError("\(device): cannot open for writing: \(String(cString: strerror(errno)))") }

@@ -204,3 +204,37 @@ final class CreateDeleteTests: XCTestCase {
         }
     }
 }
+
+final class MemberDatabaseTests: XCTestCase {
+    /// A one-slot (blank) record sharing a group number with a two-slot
+    /// record (the reader accepts that): the two-slot record's slots cannot be told
+    /// apart from the other's, so it is not retired (clearing the wrong slot
+    /// would destroy another record) and the delete is refused.
+    func testAmbiguousFragmentsAreNotRetired() throws {
+        var spec = editSpec()
+        spec.groups[0].vblkSize = 64
+        var images = try ImageWriter.write(spec)
+        let g = try GroupLoader(sources: images).editable(nil)
+        let m = g.members[0]
+        let volume = try XCTUnwrap(g.group.volumes.first { $0.name.display == "Volume1" })
+        let slots = m.slots(ofObject: volume.id)
+        XCTAssertEqual(slots.count, 2, "the volume record takes two 64-byte slots")
+        let head = m.slots[slots[0] - m.firstSlot]
+        // A free slot made a one-slot blank record (type 0, which readers
+        // skip) in the volume record's group.
+        let free = try XCTUnwrap(m.slots.first(where: \.isFree))
+        for i in images.indices {
+            images[i].patch(at: m.vmdbLBA * 512 + UInt64(free.sequence * m.vblkSize + 8),
+                            bytes: be32bytes(head.groupNumber) + [0, 0, 0, 1])
+        }
+        let loader = GroupLoader(sources: images)
+        XCTAssertEqual(loader.errors, [], "the reader accepts it")
+        let g2 = try loader.editable(nil)
+        XCTAssertEqual(g2.members[0].slots(ofObject: volume.id), [])
+        XCTAssertThrowsError(try DeletePlanner.plan(g2, volume: "Volume1")) { e in
+            XCTAssertTrue("\(e)".contains("was not found in the database"), "\(e)")
+        }
+    }
+}
+
+func be32bytes(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * (3 - $0))) & 0xFF) } }
