@@ -4,7 +4,7 @@ _ldmctl() {
     COMPREPLY=()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="scan show table activate deactivate status udev monitor restore-metadata help"
+    local commands="scan show table activate deactivate status udev monitor backup-metadata restore-metadata help"
     cmd=""
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
@@ -16,7 +16,7 @@ _ldmctl() {
     case $prev in
         --image-sector-size) COMPREPLY=($(compgen -W "512 4096" -- "$cur")); return ;;
         --group|-g|--volume|--degraded-timeout|--wait) return ;;
-        --exec) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --exec|--backup) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local opts=""
     case $cmd in
@@ -26,6 +26,7 @@ _ldmctl() {
         activate) opts="--all --group --volume --read-only --no-degraded --dry-run --whole-disk --4kn-extents --image-sector-size" ;;
         deactivate) opts="--all --group --volume --dry-run" ;;
         status) opts="--json" ;;
+        backup-metadata) opts="--group --backup --image-sector-size" ;;
         restore-metadata) opts="--yes --dry-run --image-sector-size" ;;
         monitor) COMPREPLY=($(compgen -W "--json --exec --oneshot --help" -- "$cur")); return ;;
         udev)

@@ -20,7 +20,7 @@ enum LDMCtl {
     static let commands: [any Command.Type] = [
         ScanCommand.self, ShowCommand.self, TableCommand.self,
         ActivateCommand.self, DeactivateCommand.self, StatusCommand.self,
-        UdevCommand.self, MonitorCommand.self, RestoreMetadataCommand.self,
+        UdevCommand.self, MonitorCommand.self, BackupMetadataCommand.self, RestoreMetadataCommand.self,
     ]
 
     static let help = """
