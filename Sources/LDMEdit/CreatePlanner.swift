@@ -149,16 +149,19 @@ public enum CreatePlanner {
         }
 
         // Ids, Windows' way: committed + 1, + 3, ...
+        // Windows keeps every object id below the committed id; a database
+        // that does not (ldmctl's own test images) gets ids above its
+        // highest, so no id is used twice.
         let committed = g.members[0].committedID
         let componentCount = type == .mirrored ? 2 : 1
         let newCount = 1 + componentCount + members.count
-        var nextID = committed + 1
+        let existingIDs = group.volumes.flatMap { v in [v.id] + v.components.map(\.id) + v.partitions.map(\.id) }
+            + group.disks.map(\.id) + g.members[0].slots.compactMap(\.objectID)
+        let base = max(committed, existingIDs.max() ?? 0)
+        var nextID = base + 1
         func allocate() -> UInt64 { defer { nextID += 2 }; return nextID }
-        let pending = committed + 2 * UInt64(newCount)
-        let existingIDs = Set(group.volumes.flatMap { v in [v.id] + v.components.map(\.id) + v.partitions.map(\.id) } + group.disks.map(\.id))
-        if let clash = existingIDs.first(where: { $0 > committed && $0 <= pending }) {
-            throw EditError("object id \(clash) is already in use above the committed transaction id \(committed); refusing to guess new ids")
-        }
+        let (pending, overflow) = base.addingReportingOverflow(2 * UInt64(newCount))
+        guard !overflow else { throw EditError("object ids are exhausted (the highest in use is \(base))") }
 
         let volumeID = allocate()
         let volumeNumber = (group.volumes.compactMap { g.members[0].payload(ofObject: $0.id).flatMap(RecordFields.volumeNumber) }.max() ?? 4) + 1

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LDM
 
 /// A disk group that may be changed: every disk present, every copy of
@@ -47,10 +50,17 @@ public struct EditableGroup: Sendable {
         if let first = members.first {
             let from = first.firstSlot * first.vblkSize
             for m in members.dropFirst() where m.vblkSize != first.vblkSize || m.config.count != first.config.count
-                || m.config[from...] != first.config[from...] {
+                || !sameBytes(m.config, first.config, from: from) {
                 throw EditError("\(m.device) (disk \(m.diskName.display)): its copy of the database's records differs from the copy on \(first.device); refusing to change an inconsistent database")
             }
         }
         return EditableGroup(group: group, members: members)
     }
+}
+
+/// Whether `a` and `b` hold the same bytes from `from` on (memcmp: the
+/// slot areas are most of a megabyte each).
+func sameBytes(_ a: [UInt8], _ b: [UInt8], from: Int) -> Bool {
+    guard a.count == b.count, from <= a.count else { return false }
+    return a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress! + from, y.baseAddress! + from, a.count - from) == 0 } }
 }

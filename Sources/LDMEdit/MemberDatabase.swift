@@ -21,6 +21,13 @@ public struct MemberDatabase: Sendable {
     public let klogLBA: UInt64
     public var klog: [UInt8]
 
+    init(device: DevicePath, diskName: LDMName, diskID: UInt64, sectorSize: Int, databaseStart: UInt64,
+         databaseSectors: UInt64, vmdbLBA: UInt64, config: [UInt8], klogLBA: UInt64, klog: [UInt8]) {
+        self.device = device; self.diskName = diskName; self.diskID = diskID; self.sectorSize = sectorSize
+        self.databaseStart = databaseStart; self.databaseSectors = databaseSectors; self.vmdbLBA = vmdbLBA
+        self.config = config; self.klogLBA = klogLBA; self.klog = klog
+    }
+
     public var vblkSize: Int { Int(be32(config, 0x08)) }
     public var slotCount: Int { Int(be32(config, 0x04)) }
     public var firstSlot: Int { Int(be32(config, 0x0C)) / vblkSize }
@@ -45,9 +52,11 @@ public struct MemberDatabase: Sendable {
         do {
             let config = try source.read(at: vmdbLBA * ss, count: Int(configSectors * ss))
             let klog = try source.read(at: klogLBA * ss, count: Int(ss))
-            return MemberDatabase(device: source.path, diskName: disk.name, diskID: disk.id, sectorSize: metadata.sectorSize,
-                                  databaseStart: header.configStart, databaseSectors: header.configSize,
-                                  vmdbLBA: vmdbLBA, config: config, klogLBA: klogLBA, klog: klog)
+            var db = MemberDatabase(device: source.path, diskName: disk.name, diskID: disk.id, sectorSize: metadata.sectorSize,
+                                    databaseStart: header.configStart, databaseSectors: header.configSize,
+                                    vmdbLBA: vmdbLBA, config: config, klogLBA: klogLBA, klog: klog)
+            db.slots = (db.firstSlot..<db.slotCount).map(db.slot)
+            return db
         } catch {
             throw EditError("\(source.displayName): reading the database failed: \(error)")
         }
@@ -84,7 +93,8 @@ public struct MemberDatabase: Sendable {
         return s
     }
 
-    public var slots: [Slot] { (firstSlot..<slotCount).map(slot) }
+    /// Every slot's header as read (edits to `config` do not update it).
+    public internal(set) var slots: [Slot] = []
 
     /// The slots (first fragment first) holding the record with `objectID`.
     public func slots(ofObject objectID: UInt64) -> [Int] {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LDM
 import LDMWriter
 
@@ -83,6 +86,14 @@ public struct Transaction: Sendable {
                 $0.vmdb(committed: plan.pendingID, counts: plan.countsAfter)
             }
         }
+        // Nothing outside the database area, ever.
+        for w in steps.flatMap(\.writes) {
+            let m = g.members.first { $0.device == w.device }!
+            let sectors = UInt64(w.bytes.count / m.sectorSize)
+            guard w.lba >= m.databaseStart, w.lba + sectors <= m.databaseStart + m.databaseSectors else {
+                throw EditError("\(w.device): \(w.what) at sector \(w.lba) lies outside the database (sectors \(m.databaseStart)..+\(m.databaseSectors)); refusing to write")
+            }
+        }
         self.steps = steps
         self.sectorSizes = sizes
     }
@@ -144,7 +155,12 @@ struct MemberEdit {
         edit(&db)
         let ss = db.sectorSize
         var writes: [SectorWrite] = []
-        for s in 0..<(before.count / ss) where before[s * ss..<(s + 1) * ss] != db.config[s * ss..<(s + 1) * ss] {
+        let changed = before.withUnsafeBytes { a in
+            db.config.withUnsafeBytes { b in
+                (0..<(a.count / ss)).filter { memcmp(a.baseAddress! + $0 * ss, b.baseAddress! + $0 * ss, ss) != 0 }
+            }
+        }
+        for s in changed {
             writes.append(SectorWrite(device: db.device, lba: db.vmdbLBA + UInt64(s),
                                       bytes: Array(db.config[s * ss..<(s + 1) * ss]), what: what))
         }

@@ -13,12 +13,14 @@ func editSpec(revision: Int = 3) -> ImageSpec {
     let disks = (1...5).map {
         ImageSpec.Disk(name: "Disk\($0)", sizeBytes: 24 * MiB, partitionStyle: gpt ? .gpt : .mbr, recordRevision: revision)
     }
-    return ImageSpec(groups: [ImageSpec.Group(
+    var group = ImageSpec.Group(
         name: "EditGroup", recordRevision: revision, privheadMinor: gpt ? 12 : 11, disks: disks,
         volumes: [
             .init(name: "Volume1", kind: .simple, sizeBytes: 4 * MiB, disks: ["Disk1"], driveHint: "E:"),
             .init(name: "Volume2", kind: .mirrored, sizeBytes: 4 * MiB, disks: ["Disk2", "Disk3"], driveHint: "F:"),
-        ])])
+        ])
+    group.spareSlots = 64
+    return ImageSpec(groups: [group])
 }
 
 let creations: [VolumeRequest] = [
@@ -99,7 +101,7 @@ final class CreateDeleteTests: XCTestCase {
         let bench = try Workbench(editSpec())
         defer { bench.remove() }
         let g = try bench.editable()
-        let c = g.members[0].committedID
+        let c = max(g.members[0].committedID, g.members[0].slots.compactMap(\.objectID).max()!)
         let simple = try CreatePlanner.plan(g, VolumeRequest(type: .simple, sizeBytes: 1 << 20))
         XCTAssertEqual(simple.volume.display, "Volume3")
         XCTAssertEqual(simple.newRecords.prefix(3).map(\.objectID), [c + 1, c + 3, c + 5])
@@ -123,7 +125,8 @@ final class CreateDeleteTests: XCTestCase {
         let before = try bench.contents()
         let g = try bench.editable()
         let cases: [(VolumeRequest, String)] = [
-            (VolumeRequest(type: .simple, sizeBytes: 200 << 20), "no free region"),
+            (VolumeRequest(type: .simple, sizeBytes: 200 << 20), "needs 200 MiB of contiguous free space"),
+            (VolumeRequest(type: .simple, sizeBytes: 20 << 20, disks: ["Disk2"]), "disk Disk2 has no free region of 20 MiB"),
             (VolumeRequest(type: .striped, sizeBytes: 1 << 20, disks: ["Disk4"]), "needs 2 to 32 disk(s); 1 given"),
             (VolumeRequest(type: .raid5, sizeBytes: 1 << 20, disks: ["Disk4", "Disk5"]), "needs 3 to 32 disk(s); 2 given"),
             (VolumeRequest(type: .mirrored, sizeBytes: 1 << 20, disks: ["Disk4", "Disk9"]), "disk Disk9 is not in disk group EditGroup"),
