@@ -131,12 +131,15 @@ create() {
     check_readers "$name" "$type"
     check_fs "$name"
 }
-# The first takes Windows' default name.
+# The first takes Windows' default name (the lowest free VolumeN: Volume2,
+# the deleted volume's name, with a new GUID). A spanned volume must not
+# fit on its first disk alone (as Windows), so it takes what Disk2 has
+# left and 1 MiB of Disk3.
 create simple 8M Disk2
 case ${NEW[0]:-} in Volume[0-9]*) pass "the simple volume got Windows' default name ${NEW[0]}" ;; *) fail "default name: '${NEW[0]:-}'" ;; esac
-create spanned 8M Disk2,Disk3 NewSpan
-create striped 8M Disk2,Disk3 NewStripe
-create mirrored 8M Disk2,Disk3 NewMirror
+create spanned 40M Disk2,Disk3 NewSpan
+create striped 8M Disk3,Disk8 NewStripe
+create mirrored 8M Disk3,Disk9 NewMirror
 create raid5 8M Disk8,Disk9,Disk10 NewRaid5
 
 # --- the kept volumes ------------------------------------------------------
