@@ -43,7 +43,7 @@ struct RestoreMetadataCommand: Command {
     func run() throws {
         let plan: RestorePlan
         do {
-            plan = try MetadataBackup.planRestore(from: directory, candidates: devices.map(DevicePath.init),
+            plan = try MetadataBackup.planRestore(from: directory, candidates: RawArguments.paths(devices),
                                                   imageSectorSize: imageSectorSize)
         } catch {
             warn("restore-metadata: \(error.message)")

@@ -65,4 +65,35 @@ extension CLITests {
         XCTAssertTrue(r.err.contains("this backup does not belong to it; nothing written"), r.err)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: paths[0])), changed[0])
     }
+
+    /// `backup-metadata` takes the same backup: one group (named when
+    /// several are found), restorable byte for byte.
+    func testBackupMetadataThenRestore() throws {
+        let paths = try write(try ImageWriter.write(SampleSpecs.standard()))
+        var r = try run(["backup-metadata", "--backup", "\(dir)/b"] + paths)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("several disk groups found") && r.err.contains("--group"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/b/manifest"))
+        r = try run(["backup-metadata", "--group", SampleSpecs.gptGroupName, "--backup", "\(dir)/b"] + paths)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "\(dir)/b\n")
+        let gpt = paths.filter { $0.contains(SampleSpecs.gptGroupName) }
+        XCTAssertEqual(gpt.count, 2)
+        let original = try gpt.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        // Wipe the first 64 KiB of each GPT metadata partition's database.
+        let members = DiskScanner().scan(gpt).members
+        for (path, m) in zip(gpt, members) {
+            let h = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+            try h.seek(toOffset: m.privateHeader.configStart * UInt64(m.sectorSize))
+            h.write(Data(count: 65536))
+            try h.close()
+        }
+        XCTAssertNotEqual(try gpt.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, original)
+        r = try run(["restore-metadata", "--yes", "\(dir)/b"] + paths)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try gpt.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, original)
+        r = try run(["backup-metadata", "--group", SampleSpecs.gptGroupName, "--backup", "\(dir)/b"] + paths)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("already holds a backup"), r.err)
+    }
 }

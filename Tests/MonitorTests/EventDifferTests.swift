@@ -214,6 +214,24 @@ func permutations<T>(_ items: [T]) -> [[T]] {
         #expect(timed.json == #"{"event":"volume-created","time":"2026-12-02T07:00:00.000Z","group":"G","groupGuid":"gguid","volume":"Volume4","volumeGuid":"vguid-New"}"#)
     }
 
+    /// While a group's disks are written one after another, the disks
+    /// disagree and the group cannot be put together for a moment: that
+    /// look keeps the group as it was (no disk-removed, no
+    /// volume-deactivated), and the next look reports only what changed.
+    @Test func anUnreadableGroupIsHeldNotRemoved() {
+        let before = World.state(present: Set(World.disks), health: [:])
+        let unreadable = MonitorState.empty.holding(["gguid"], from: before)
+        #expect(EventDiffer.events(from: before, to: unreadable).isEmpty)
+        var after = before
+        after.groups[0].volumes.removeFirst()
+        #expect(EventDiffer.events(from: unreadable, to: after).map(\.kind) == [.volumeDeleted, .volumeDeactivated])
+        // A group none of whose disks was read is gone, as before.
+        #expect(MonitorState.empty.holding([], from: before) == .empty)
+        #expect(MonitorState.empty.holding(["other"], from: before) == .empty)
+        // A group read now is not replaced by its old state.
+        #expect(after.holding(["gguid"], from: before) == after)
+    }
+
     @Test func removalOrder() {
         let all = World.state(present: Set(World.disks))
         // D4 goes: its mirror stays active but loses a leg.
