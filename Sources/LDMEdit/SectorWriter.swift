@@ -45,6 +45,21 @@ public final class FileSectorWriter: SectorWriter {
         }
     }
 
+    /// Asks the kernel to read the partition tables of the block devices
+    /// written again (BLKRRPART), so its LDM partitions follow the change;
+    /// returns one line per device that could not (image files are skipped).
+    public func rereadPartitions() -> [String] {
+        var problems: [String] = []
+        for (device, fd) in fds.sorted(by: { $0.key < $1.key }) {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFBLK else { continue }
+            if ioctl(fd, 0x125F /* BLKRRPART */) != 0 {
+                problems.append("\(device): the kernel did not re-read its partitions: \(String(cString: strerror(errno)))")
+            }
+        }
+        return problems
+    }
+
     private func open(_ device: DevicePath) throws -> Int32 {
         if let fd = fds[device] { return fd }
         let fd = device.bytes.withUnsafeBufferPointer { b -> Int32 in

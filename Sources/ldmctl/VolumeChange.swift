@@ -66,6 +66,7 @@ struct VolumeChange {
             warn("\(command): stopped after \(writer.count) of \(transaction.writeCount) sector writes; the disks read as the \(writer.count >= transaction.steps[0...2].reduce(0) { $0 + $1.writes.count } + 1 ? "new" : "old") configuration (Windows rolls such a change back before its commit point and forward after it); `ldmctl restore-metadata \(LDMName(directory).display)` puts the backup back")
             throw Failed()
         }
+        for problem in writer.base.rereadPartitions() { warn("\(command): note: \(problem)") }
         // Read back what was written, as any reader will.
         let after = GroupLoader.open(RawArguments.paths(devices), imageSectorSize: imageSectorSize)
         guard let g = after.groups.first(where: { $0.guid == group.group.guid }), after.errors.isEmpty,
