@@ -51,12 +51,16 @@ let package = Package(
         // No swift-argument-parser here: see Sources/ldmctl/CLI/Arguments.swift.
         .executableTarget(name: "ldmctl", dependencies: [
             "LDM", "DMTable", "BlockDevices", "Activation", "DeviceMapper", "Hotplug",
-            "Monitor", "JSONText", "SystemIO",
+            "Monitor", "JSONText", "SystemIO", "LDMEdit",
         ], linkerSettings: [
             // A non-PIE executable skips ~40k start-up relocations: ldmctl
             // runs once per udev event, so start-up time is most of its time.
             .unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release)),
         ]),
+        // Editing a live database: plan a volume create/delete, back up the
+        // database area, write the change in Windows' transaction order.
+        // Reuses the image writer's record encoder (LDMWriter).
+        .target(name: "LDMEdit", dependencies: ["LDM", "LDMWriter", "BlockDevices", "SystemIO"]),
         // Test, fuzz and invariant support (the fuzzer's sparse disks, the
         // table invariants): used by the tests and Fuzz/, never linked into
         // ldmctl.
@@ -89,8 +93,9 @@ let package = Package(
         .testTarget(name: "MonitorTests", dependencies: [
             "Monitor", "LDM", "LDMWriter", "BlockDevices", "DMTable", "Activation", "DeviceMapper", "JSONText",
         ]),
+        .testTarget(name: "LDMEditTests", dependencies: ["LDMEdit", "LDM", "LDMWriter", "BlockDevices"]),
         // Runs the built ldmctl (it must be built: `swift build` first).
-        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter"]),
+        .testTarget(name: "CLITests", dependencies: ["LDM", "LDMWriter", "LDMEdit", "BlockDevices"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -151,6 +151,17 @@ public struct Reconciler: Sendable {
                 }
             }
         }
+        // A volume deleted from the configuration (delete-volume, or
+        // Windows) while it was down: its record would otherwise stay until
+        // a disk leaves. Only when the group could be read at all.
+        if !groups.isEmpty {
+            let configured = Set(groups.flatMap { g in g.volumes.map { DeviceNames.volumeUUID(g, $0) } })
+            for (uuid, info) in s.volumes.sorted(by: { $0.key < $1.key })
+            where !configured.contains(uuid) && live[uuid] == nil {
+                out.append(.log("\(info.group)/\(info.volume) is no longer in the configuration of group \(s.guid); its record is dropped"))
+                out.append(.removeVolume(uuid: uuid))
+            }
+        }
         if waiting {
             // Armed once; a record long past its deadline is a timer that died.
             if let t = s.timer, s.now < t.deadline + Self.staleTimer { return out }

@@ -8,6 +8,8 @@ public struct MonitorEvent: Equatable, Sendable {
         case diskRemoved = "disk-removed"
         case groupComplete = "group-complete"
         case groupIncomplete = "group-incomplete"
+        case volumeCreated = "volume-created"
+        case volumeDeleted = "volume-deleted"
         case volumeActivated = "volume-activated"
         case volumeDeactivated = "volume-deactivated"
         case volumeDegraded = "volume-degraded"
@@ -48,7 +50,8 @@ public struct MonitorEvent: Equatable, Sendable {
 /// Previous state + new observation -> the events between them.
 ///
 /// Within a group, in this order: disks removed, disks added, the group's
-/// completeness, volumes deactivated, volumes activated and their health.
+/// completeness, volumes deleted from and created in its configuration,
+/// volumes deactivated, volumes activated and their health.
 /// Groups in name order. From `MonitorState.empty` the events describe the
 /// whole current state (what the monitor reports at start).
 public enum EventDiffer {
@@ -91,6 +94,8 @@ public enum EventDiffer {
             }
         }
 
+        out += configurationEvents(old: old, new: new, latest: latest)
+
         let oldVolumes = (old?.volumes ?? []).filter(\.active)
         let newVolumes = (new?.volumes ?? []).filter(\.active)
         for v in oldVolumes where !newVolumes.contains(where: { $0.guid == v.guid }) {
@@ -100,6 +105,29 @@ public enum EventDiffer {
             let before = oldVolumes.first { $0.guid == v.guid }
             if before == nil { out.append(MonitorEvent(.volumeActivated, group: latest, volume: v)) }
             out += healthEvents(old: before, new: v, group: latest)
+        }
+        return out
+    }
+
+    /// Volumes that appeared in or went from the group's configuration
+    /// (create-volume, delete-volume, or Windows' Disk Management), by
+    /// volume GUID: a volume renamed is neither, a volume deleted and one
+    /// created under its name are both. Only while the group is seen before
+    /// and after: a group arriving or leaving is told by the disk events,
+    /// not as every volume created or deleted.
+    private static func configurationEvents(old: GroupState?, new: GroupState?, latest: GroupState) -> [MonitorEvent] {
+        guard let old, let new else { return [] }
+        var out: [MonitorEvent] = []
+        func event(_ kind: MonitorEvent.Kind, _ v: ObservedVolume) -> MonitorEvent {
+            var e = MonitorEvent(kind, group: latest, volume: v)
+            e.health = nil   // the configuration changed, not the kernel's view
+            return e
+        }
+        for v in old.volumes where !new.volumes.contains(where: { $0.guid == v.guid }) {
+            out.append(event(.volumeDeleted, v))
+        }
+        for v in new.volumes where !old.volumes.contains(where: { $0.guid == v.guid }) {
+            out.append(event(.volumeCreated, v))
         }
         return out
     }

@@ -124,7 +124,8 @@ public final class MonitorLoop {
     /// degraded or failed now.
     @discardableResult
     func update() -> Bool {
-        let (new, errors) = observer.observe()
+        let (observed, errors, unreadable) = observer.observe()
+        let new = observed.holding(unreadable, from: state)
         for e in errors where !lastErrors.contains(e) { warn(e) }
         lastErrors = errors
         let events = EventDiffer.events(from: state, to: new)

@@ -11,6 +11,23 @@ public struct MonitorState: Equatable, Sendable {
     public static let empty = MonitorState()
 
     public func group(_ guid: String) -> GroupState? { groups.first { $0.guid == guid } }
+
+    /// This state, with the groups of `previous` that could not be put
+    /// together now although disks of theirs were read (`unreadable`: group
+    /// GUIDs) kept as they were. A group is unreadable for a moment while
+    /// its disks' databases are being written one disk after another
+    /// (create-volume, delete-volume, restore-metadata, Windows, or a
+    /// tool that is not transactional): its disks are still there, and
+    /// reporting them removed, its volumes deactivated and then all of it
+    /// back would be false. The difference is reported once it reads again.
+    public func holding(_ unreadable: Set<String>, from previous: MonitorState) -> MonitorState {
+        var out = self
+        for g in previous.groups where group(g.guid) == nil {
+            let base = String(g.guid.prefix(36))   // without a "-cloneN" suffix
+            if unreadable.contains(base) { out.groups.append(g) }
+        }
+        return out
+    }
 }
 
 public struct GroupState: Equatable, Sendable {

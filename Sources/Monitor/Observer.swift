@@ -13,8 +13,10 @@ import DeviceMapper
 public struct SystemObserver {
     public init() {}
 
-    /// The state, and problems met while reading it (display-safe).
-    public func observe() -> (MonitorState, [String]) {
+    /// The state, problems met while reading it (display-safe), and the
+    /// GUIDs of groups whose disks were read but that could not be put
+    /// together.
+    public func observe() -> (MonitorState, [String], Set<String>) {
         // Disks as udev announced them, so that a disk udev reported
         // removed is gone here too (the helper retires its volumes).
         let scan = DiskScanner(announcedOnly: true).scan([])
@@ -33,7 +35,9 @@ public struct SystemObserver {
         }
         let byUUID = Dictionary(active.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
         let groups = assembled.groups.map { g in Self.state(of: g, active: byUUID) }
-        return (MonitorState(groups: groups), errors)
+        let built = Set(assembled.groups.map(\.guid.text))
+        let unreadable = Set(scan.members.map(\.privateHeader.groupGUID.text)).subtracting(built)
+        return (MonitorState(groups: groups), errors, unreadable)
     }
 
     static func state(of g: DiskGroup, active: [String: ActiveVolume]) -> GroupState {

@@ -20,7 +20,8 @@ enum LDMCtl {
     static let commands: [any Command.Type] = [
         ScanCommand.self, ShowCommand.self, TableCommand.self,
         ActivateCommand.self, DeactivateCommand.self, StatusCommand.self,
-        UdevCommand.self, MonitorCommand.self,
+        UdevCommand.self, MonitorCommand.self, CreateVolumeCommand.self, DeleteVolumeCommand.self,
+        BackupMetadataCommand.self, RestoreMetadataCommand.self,
     ]
 
     static let help = """
@@ -80,8 +81,15 @@ enum LDMCtl {
         }
     }
 
+    /// The longest command name and two spaces: the summaries line up.
+    static var nameWidth: Int {
+        var width = 0
+        for c in commands { width = max(width, c.name.count) }
+        return width + 2
+    }
+
     static var topHelp: String {
-        help + commands.map { "  " + $0.name.padding(12) + $0.summary }.joined(separator: "\n")
+        help + commands.map { "  " + $0.name.padding(nameWidth) + $0.summary }.joined(separator: "\n")
             + "\n\nRun `ldmctl COMMAND --help` for a command's options. See ldmctl(8).\n"
     }
 }

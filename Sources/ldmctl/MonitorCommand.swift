@@ -11,7 +11,8 @@ struct MonitorCommand: Command {
         Reports the current state once (each present disk, each group's
         completeness, each active volume and any volume already degraded), then
         one line per change as it happens: disk-added, disk-removed,
-        group-complete, group-incomplete, volume-activated, volume-deactivated,
+        group-complete, group-incomplete, volume-created, volume-deleted (the
+        group's configuration changed), volume-activated, volume-deactivated,
         volume-degraded (naming the member), volume-failed, volume-recovered,
         resync-started, resync-finished. Health is the kernel's own status of
         each dm-raid target. It sleeps on udev and device-mapper events: no

@@ -339,6 +339,61 @@ final class ReconcilerTests: XCTestCase {
         }
     }
 
+    /// The MBR group's records after create-volume and delete-volume: the
+    /// same disks, a later configuration with Simple gone and Volume6 (a
+    /// simple volume on Disk1) new.
+    static let changed: [RecordedDisk] = {
+        var spec = SampleSpecs.standard()
+        spec.groups.removeLast()
+        spec.groups[0].sequence += 2
+        spec.groups[0].volumes.removeFirst()
+        spec.groups[0].volumes.append(.init(name: "Volume6", kind: .simple, sizeBytes: 4 * ImageSpec.MiB, disks: ["Disk1"]))
+        return try! ImageWriter.write(spec).enumerated().map { i, image in
+            let source = RecordingSectorSource(NamedImage(image: image, name: "/dev/test\(i)"))
+            let m = try! DiskMetadata.read(from: source)
+            return RecordedDisk(number: DeviceNumber(major: 7, minor: UInt32(i)), device: "/dev/test\(i)",
+                                sectorSize: source.sectorSize, byteCount: source.byteCount,
+                                groupGUID: m.privateHeader.groupGUID, diskGUID: m.privateHeader.diskGUID,
+                                bytesRead: source.bytesRead, partitions: Hotplug.partitionRoles(m), extents: source.extents)
+        }
+    }()
+
+    /// A `change` event on each member disk after its database changed
+    /// (udev sends one when a writer closes the disk): the disk is read
+    /// again, the volume created is activated once, the volumes that ran
+    /// keep running untouched, and the record of the deleted volume (the
+    /// user deactivated it first) is dropped, whichever disk changes first.
+    func testChangeEventsSeeVolumesCreatedAndDeleted() {
+        let names = { (m: HotplugModel, records: [RecordedDisk]) -> [String: String] in
+            var out: [String: String] = [:]
+            var model = m
+            for r in records { model.records[r.number] = r }
+            for g in model.reconciler.assemble(model.snapshot(self.mbrGUID)).groups {
+                for v in g.volumes { out[v.name.display] = DeviceNames.volumeUUID(g, v) }
+            }
+            return out
+        }
+        for order in permutations(Array(0..<5)) {
+            var m = HotplugModel()
+            for d in mbr { m.add(d) }
+            m.runUnits()
+            let before = names(m, mbr), after = names(HotplugModel(), Self.changed)
+            XCTAssertEqual(Set(m.live.keys), Set(before.values))
+            let simple = before["Simple"]!, created = after["Volume6"]!
+            // deactivate by hand: the device goes, its record stays.
+            m.live[simple] = nil
+            for i in order { m.add(Self.changed[i]) }
+            m.runUnits()
+            let context = "order \(order)"
+            XCTAssertEqual(Set(m.live.keys), Set(after.values), context)
+            XCTAssertEqual(Set(m.volumes.keys), Set(after.values), "records: \(context)")
+            XCTAssertEqual(m.created[created], 1, context)
+            XCTAssertTrue(m.created.values.allSatisfy { $0 == 1 }, "a volume created twice: \(m.created) \(context)")
+            XCTAssertTrue(m.takenDown.isEmpty, context)
+            XCTAssertTrue(m.log.contains { $0.contains("Simple") && $0.contains("no longer in the configuration") }, "\(m.log) \(context)")
+        }
+    }
+
     /// Records, volume files and timer files share one format, and a
     /// record of one kind is not read as another.
     func testOneRecordFormat() throws {

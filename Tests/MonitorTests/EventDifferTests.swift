@@ -49,6 +49,7 @@ struct Folded: Equatable {
         case .volumeRecovered: health[v] = .ok; failed[v] = []
         case .resyncStarted: resyncing.insert(v)
         case .resyncFinished: resyncing.remove(v)
+        case .volumeCreated, .volumeDeleted: break   // configuration, not the kernel's view
         }
     }
 
@@ -179,6 +180,56 @@ func permutations<T>(_ items: [T]) -> [[T]] {
         #expect(initial.contains { $0.kind == .volumeDegraded && $0.member == LDMName("D2") })
         #expect(initial.contains { $0.isProblem })
         #expect(!EventDiffer.events(from: .empty, to: healthy).contains { $0.isProblem })
+    }
+
+    /// create-volume and delete-volume (or Windows) change the group's
+    /// configuration: the volumes that appear or go are reported by GUID,
+    /// before activation events, whatever their names; a group arriving or
+    /// leaving reports no volume created or deleted.
+    @Test func volumesCreatedAndDeleted() {
+        let all = Set(World.disks)
+        let before = World.state(present: all)
+        var after = before
+        // Spanned deleted (inactive by then), a new simple volume created
+        // and activated in the same look, Mirror renamed (same GUID).
+        after.groups[0].volumes.removeAll { $0.name == LDMName("Spanned") }
+        after.groups[0].volumes[1].name = LDMName("Mirror renamed")
+        after.groups[0].volumes.append(ObservedVolume(guid: "vguid-New", name: LDMName("Volume4"), active: true))
+        var e = EventDiffer.events(from: before, to: after)
+        #expect(e.map(\.kind) == [.volumeDeleted, .volumeCreated, .volumeDeactivated, .volumeActivated])
+        #expect(e[0].volume == LDMName("Spanned") && e[0].volumeGuid == "vguid-Spanned" && e[0].health == nil)
+        #expect(e[1].volume == LDMName("Volume4") && e[1].volumeGuid == "vguid-New" && e[1].health == nil)
+        // A volume deleted and another created under its name: both.
+        var reused = before
+        reused.groups[0].volumes[0].guid = "vguid-Other"
+        e = EventDiffer.events(from: before, to: reused)
+        #expect(e.filter { $0.kind == .volumeDeleted }.map(\.volumeGuid) == ["vguid-Spanned"])
+        #expect(e.filter { $0.kind == .volumeCreated }.map(\.volumeGuid) == ["vguid-Other"])
+        // The group arriving or going: no configuration events.
+        #expect(!EventDiffer.events(from: .empty, to: before).contains { $0.kind == .volumeCreated })
+        #expect(!EventDiffer.events(from: before, to: .empty).contains { $0.kind == .volumeDeleted })
+        // Text and JSON name the event, the volume and its GUID.
+        let timed = TimedEvent(EventDiffer.events(from: before, to: after)[1], time: "2026-12-02T07:00:00.000Z")
+        #expect(timed.text == "2026-12-02T07:00:00.000Z volume-created group=G groupGuid=gguid volume=Volume4 volumeGuid=vguid-New")
+        #expect(timed.json == #"{"event":"volume-created","time":"2026-12-02T07:00:00.000Z","group":"G","groupGuid":"gguid","volume":"Volume4","volumeGuid":"vguid-New"}"#)
+    }
+
+    /// While a group's disks are written one after another, the disks
+    /// disagree and the group cannot be put together for a moment: that
+    /// look keeps the group as it was (no disk-removed, no
+    /// volume-deactivated), and the next look reports only what changed.
+    @Test func anUnreadableGroupIsHeldNotRemoved() {
+        let before = World.state(present: Set(World.disks), health: [:])
+        let unreadable = MonitorState.empty.holding(["gguid"], from: before)
+        #expect(EventDiffer.events(from: before, to: unreadable).isEmpty)
+        var after = before
+        after.groups[0].volumes.removeFirst()
+        #expect(EventDiffer.events(from: unreadable, to: after).map(\.kind) == [.volumeDeleted, .volumeDeactivated])
+        // A group none of whose disks was read is gone, as before.
+        #expect(MonitorState.empty.holding([], from: before) == .empty)
+        #expect(MonitorState.empty.holding(["other"], from: before) == .empty)
+        // A group read now is not replaced by its old state.
+        #expect(after.holding(["gguid"], from: before) == after)
     }
 
     @Test func removalOrder() {

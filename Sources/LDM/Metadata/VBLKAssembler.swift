@@ -138,7 +138,17 @@ struct VBLKAssembler {
 
     /// The records in slot order; fails if a split record is incomplete.
     func finish() throws -> [VBLKRecord] {
-        if let (id, p) = pending.min(by: { $0.value.firstSlot < $1.value.firstSlot }) {
+        // A record cut short by a change Windows did not finish: its first
+        // slot (which carries the status) is there and says the record is
+        // not part of the configuration read (not yet active before the
+        // commit point, about to be deleted after it). Windows writes and
+        // deletes such records slot by slot, so a crash can leave part of
+        // one; it is left out like the whole record would be.
+        let incomplete = pending.filter { _, p in
+            guard let first = p.parts[0] else { return true }
+            return change.keeps(UInt16(first[0x10]) << 8 | UInt16(first[0x11]))
+        }
+        if let (id, p) = incomplete.min(by: { $0.value.firstSlot < $1.value.firstSlot }) {
             let missing = p.parts.indices.filter { p.parts[$0] == nil }
             throw fail(p.firstSlot, "fragments", "record \(id) is missing fragment(s) \(missing.map(String.init).joined(separator: ", ")) of \(p.count)")
         }

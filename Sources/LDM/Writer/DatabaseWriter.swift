@@ -28,7 +28,7 @@ struct DatabaseWriter {
 
     /// Slots in use plus the empty ones that finish the last 512-byte sector.
     var slotCount: Int {
-        let used = records.reduce(0) { $0 + VBLKEncoder.fragmentCount($1, vblkSize: group.vblkSize) }
+        let used = records.reduce(0) { $0 + VBLKEncoder.fragmentCount($1, vblkSize: group.vblkSize) } + max(group.spareSlots, 0)
         let perSector = 512 / group.vblkSize
         let first = DatabaseWriter.firstSlotOffset / group.vblkSize
         let last = (first + used + perSector - 1) / perSector * perSector

@@ -13,6 +13,7 @@ public struct PlannedGroup: Sendable, Equatable {
     public let disks: [PlannedDisk]
     public let volumes: [PlannedVolume]
     public var windowsFlags = ImageSpec.WindowsFlags()
+    public var spareSlots = 0
 
     public func disk(named name: String) -> PlannedDisk? { disks.first { $0.name == name } }
     public func volume(named name: String) -> PlannedVolume? { volumes.first { $0.name == name } }

@@ -154,6 +154,7 @@ enum ImagePlanner {
                                    recordRevision: g.recordRevision, privheadMinor: g.privheadMinor,
                                    vblkSize: g.vblkSize, sequence: g.sequence, disks: disks, volumes: volumes)
         planned.windowsFlags = g.windowsFlags
+        planned.spareSlots = g.spareSlots
         return planned
     }
 

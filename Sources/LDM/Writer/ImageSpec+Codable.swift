@@ -3,7 +3,7 @@
 /// synthesized; the conformances are declared with the types.)
 extension ImageSpec.Group {
     enum CodingKeys: String, CodingKey {
-        case name, guid, recordRevision, privheadMinor, vblkSize, sequence, disks, volumes, windowsFlags
+        case name, guid, recordRevision, privheadMinor, vblkSize, sequence, disks, volumes, windowsFlags, spareSlots
     }
 
     public init(from decoder: any Decoder) throws {
@@ -17,6 +17,7 @@ extension ImageSpec.Group {
                   disks: try c.decode([ImageSpec.Disk].self, forKey: .disks),
                   volumes: try c.decodeIfPresent([ImageSpec.Volume].self, forKey: .volumes) ?? [])
         windowsFlags = try c.decodeIfPresent(ImageSpec.WindowsFlags.self, forKey: .windowsFlags) ?? .init()
+        spareSlots = try c.decodeIfPresent(Int.self, forKey: .spareSlots) ?? 0
     }
 }
 

@@ -39,6 +39,10 @@ public struct ImageSpec: Sendable, Equatable, Codable {
         public var volumes: [Volume]
         /// States Windows records on objects; all clear by default.
         public var windowsFlags = WindowsFlags()
+        /// Empty VBLK slots after the records (Windows makes every slot
+        /// of the config region one, 5924 on the 2003 images); room for
+        /// `ldmctl create-volume` to add records.
+        public var spareSlots = 0
 
         public init(name: String, guid: String? = nil, recordRevision: Int = 3,
                     privheadMinor: Int = 11, vblkSize: Int = 128, sequence: UInt64 = 0x400,
