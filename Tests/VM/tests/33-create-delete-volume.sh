@@ -19,17 +19,23 @@
 "$LDMCTL" create-volume --help >/dev/null 2>&1 || skip "this ldmctl has no create-volume"
 GROUP=Red-nzv8x6obywgDg0
 GUID=03c0c4fc-8b6f-402b-9431-4be2e5823b1c
-KEPT="Volume1 Volume4 Stripe1 Volume3"
+# Two of the kept volumes are read through ldmctl before and after (a
+# simple and a spanned one, 81 MiB: reading is slow under emulation); the
+# byte compare of every member at the end covers the others' extents too.
+KEPT="Volume1 Volume4"
 modprobe fuse 2>/dev/null
+mark() { printf '  .. %4d s  %s\n' "$SECONDS" "$*"; }
 
 work=$(mktemp -d /run/create.XXXXXX)
 on_cleanup rm -rf "$work"
 mkdir "$work/disks" "$work/mnt"
 on_cleanup "umount $work/mnt"
 for f in "$LDM_IMAGES"/*.img; do cp --sparse=always "$f" "$work/disks/"; done
+mark "copied"
 loops=()
 for f in "$work"/disks/*.img; do loops+=("$(attach "$f" -w)"); done
 udevadm settle
+mark "attached"
 ldargs=$(for l in "${loops[@]}"; do printf -- '-d %s ' "$l"; done)
 on_cleanup "ldmtool $ldargs remove all"
 show_before=$("$LDMCTL" show "${loops[@]}" 2>&1)
@@ -41,7 +47,6 @@ import json, sys
 for v in json.load(sys.stdin)["groups"][0]["volumes"]:
     if v["name"] == sys.argv[1]: print(json.dumps(v))' "$1"
 }
-mark() { printf '  .. %4d s  %s\n' "$SECONDS" "$*"; }
 dev_of() { printf '/dev/mapper/ldm_vol_%s_%s' "$GROUP" "$1"; }
 digest() { sha256sum <"$1" | cut -d' ' -f1; }
 
