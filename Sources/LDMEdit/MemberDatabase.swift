@@ -96,12 +96,18 @@ public struct MemberDatabase: Sendable {
     /// Every slot's header as read (edits to `config` do not update it).
     public internal(set) var slots: [Slot] = []
 
-    /// The slots (first fragment first) holding the record with `objectID`.
+    /// The slots (first fragment first) holding the record with `objectID`;
+    /// empty when there is no such record, or when its fragments cannot be
+    /// told apart from another record's (then nothing is changed: clearing
+    /// a slot that is not the record's would destroy another record).
     public func slots(ofObject objectID: UInt64) -> [Int] {
-        let all = slots
-        guard let first = all.first(where: { $0.objectID == objectID }) else { return [] }
-        return all.filter { $0.groupNumber == first.groupNumber && !$0.isFree }
-            .sorted { $0.fragment < $1.fragment }.map(\.sequence)
+        let heads = slots.filter { $0.objectID == objectID }
+        guard heads.count == 1, let first = heads.first else { return [] }
+        guard first.fragments > 1 else { return [first.sequence] }
+        let parts = slots.filter { !$0.isFree && $0.groupNumber == first.groupNumber }
+        guard parts.count == first.fragments, parts.allSatisfy({ $0.fragments == first.fragments }),
+              Set(parts.map(\.fragment)) == Set(0..<first.fragments) else { return [] }
+        return parts.sorted { $0.fragment < $1.fragment }.map(\.sequence)
     }
 
     /// The record bytes from offset 0x10 (status, flags, type, size, body)

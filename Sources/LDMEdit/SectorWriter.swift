@@ -20,7 +20,9 @@ public protocol SectorWriter {
 }
 
 /// Writes to files or block devices: pwrite, fsync, then reads the sectors
-/// back and compares, so a write that did not land is an error.
+/// back and compares, so a write that did not land is an error. Block
+/// devices are opened O_EXCL: Linux then refuses a disk that is mounted or
+/// held by device-mapper.
 public final class FileSectorWriter: SectorWriter {
     private var fds: [DevicePath: Int32] = [:]
     public init() {}
@@ -43,12 +45,27 @@ public final class FileSectorWriter: SectorWriter {
         }
     }
 
+    /// Asks the kernel to read the partition tables of the block devices
+    /// written again (BLKRRPART), so its LDM partitions follow the change;
+    /// returns one line per device that could not (image files are skipped).
+    public func rereadPartitions() -> [String] {
+        var problems: [String] = []
+        for (device, fd) in fds.sorted(by: { $0.key < $1.key }) {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFBLK else { continue }
+            if ioctl(fd, 0x125F /* BLKRRPART */) != 0 {
+                problems.append("\(device): the kernel did not re-read its partitions: \(String(cString: strerror(errno)))")
+            }
+        }
+        return problems
+    }
+
     private func open(_ device: DevicePath) throws -> Int32 {
         if let fd = fds[device] { return fd }
         let fd = device.bytes.withUnsafeBufferPointer { b -> Int32 in
             var path = Array(b) + [0]
             return path.withUnsafeMutableBufferPointer { p in
-                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { Glibc.open($0, O_RDWR | O_CLOEXEC) }
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { Glibc.open($0, O_RDWR | O_CLOEXEC | O_EXCL) }
             }
         }
         guard fd >= 0 else { throw EditError("\(device): cannot open for writing: \(String(cString: strerror(errno)))") }

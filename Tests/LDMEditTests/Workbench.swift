@@ -11,6 +11,7 @@ import BlockDevices
 struct Workbench {
     let dir: String
     let paths: [String]
+    var sectorSize = 512
 
     init(_ spec: ImageSpec, files: [String]? = nil) throws {
         dir = NSTemporaryDirectory() + "ldmedit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -39,7 +40,7 @@ struct Workbench {
     func remove() { try? FileManager.default.removeItem(atPath: dir) }
 
     func load() throws -> GroupLoader {
-        GroupLoader(sources: try paths.map { try FileSectorSource(path: $0) })
+        GroupLoader(sources: try paths.map { try FileSectorSource(path: $0, imageSectorSize: sectorSize) })
     }
 
     func editable(_ group: String? = nil) throws -> EditableGroup {
@@ -69,7 +70,7 @@ struct Workbench {
     /// Byte ranges of each member's 1 MiB database.
     func databaseRanges() throws -> [Range<Int>] {
         try paths.map { p in
-            let m = try DiskMetadata.read(from: FileSectorSource(path: p))
+            let m = try DiskMetadata.read(from: FileSectorSource(path: p, imageSectorSize: sectorSize))
             let ss = m.sectorSize
             return Int(m.privateHeader.configStart) * ss..<Int(m.privateHeader.configStart + m.privateHeader.configSize) * ss
         }
