@@ -85,7 +85,7 @@ final class RealImageEditTests: XCTestCase {
             let commitPoint = t.steps[0...2].reduce(0) { $0 + $1.writes.count } + 1
             for n in stride(from: 1, through: t.writeCount, by: 1) {
                 try bench.restore(start, ranges: ranges)
-                var f = FailingSectorWriter(FileSectorWriter(), failAt: n)
+                var f = FailingSectorWriter(FileSectorWriter(sync: false), failAt: n)
                 XCTAssertThrowsError(try t.run(&f))
                 let r = try bench.read()
                 XCTAssertEqual(r.errors, [], "write \(n)")
