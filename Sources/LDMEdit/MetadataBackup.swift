@@ -238,6 +238,12 @@ final class RawDisk {
         }
     }
 
+    /// BLKRRPART on a block device; nil when done or not a block device.
+    func rereadPartitions() -> String? {
+        guard isBlockDevice, ioctl(fd, 0x125F) != 0 else { return nil }   // BLKRRPART
+        return "\(path.display): the kernel did not re-read its partitions: \(Errno.current)"
+    }
+
     /// Flushes the writes to the disk and drops the cached pages, so a read
     /// that follows comes from the disk, not from memory.
     func sync() throws(BackupError) {

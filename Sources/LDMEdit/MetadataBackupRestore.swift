@@ -132,8 +132,13 @@ extension MetadataBackup {
         return nil
     }
 
-    /// Writes every target's ranges, syncs, and reads them back.
-    public static func restore(_ plan: RestorePlan) throws(BackupError) {
+    /// Writes every target's ranges, syncs, and reads them back; then asks
+    /// the kernel to read each block device's partitions again (its LDM
+    /// partitions follow the restored configuration). Returns what could
+    /// not be re-read, one line per disk: not an error, the data is written.
+    @discardableResult
+    public static func restore(_ plan: RestorePlan) throws(BackupError) -> [String] {
+        var notes: [String] = []
         for t in plan.targets {
             let disk = try RawDisk(path: t.path, writable: true)
             guard disk.byteCount == t.disk.diskBytes else {
@@ -155,6 +160,8 @@ extension MetadataBackup {
                 }
                 offset += count
             }
+            if let problem = disk.rereadPartitions() { notes.append(problem) }
         }
+        return notes
     }
 }

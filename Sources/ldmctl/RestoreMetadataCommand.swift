@@ -56,8 +56,9 @@ struct RestoreMetadataCommand: Command {
             throw Failed()
         }
         try refuseActiveVolumes(of: plan.manifest.group)
+        let notes: [String]
         do {
-            try MetadataBackup.restore(plan)
+            notes = try MetadataBackup.restore(plan)
         } catch {
             warn("restore-metadata: \(error.message)")
             throw Failed()
@@ -65,6 +66,7 @@ struct RestoreMetadataCommand: Command {
         for t in plan.targets {
             warn("\(t.path.display): restored \(t.bytes.count) bytes of disk \(t.disk.diskGUID), read back equal")
         }
+        for n in notes { warn("restore-metadata: note: \(n)") }
     }
 
     /// A restore under an active volume would change the layout beneath

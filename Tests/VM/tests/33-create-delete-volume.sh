@@ -19,17 +19,23 @@
 "$LDMCTL" create-volume --help >/dev/null 2>&1 || skip "this ldmctl has no create-volume"
 GROUP=Red-nzv8x6obywgDg0
 GUID=03c0c4fc-8b6f-402b-9431-4be2e5823b1c
-KEPT="Volume1 Volume4 Stripe1 Volume3"
+# Two of the kept volumes are read through ldmctl before and after (a
+# simple and a spanned one, 81 MiB: reading is slow under emulation); the
+# byte compare of every member at the end covers the others' extents too.
+KEPT="Volume1 Volume4"
 modprobe fuse 2>/dev/null
+mark() { printf '  .. %4d s  %s\n' "$SECONDS" "$*"; }
 
 work=$(mktemp -d /run/create.XXXXXX)
 on_cleanup rm -rf "$work"
 mkdir "$work/disks" "$work/mnt"
 on_cleanup "umount $work/mnt"
 for f in "$LDM_IMAGES"/*.img; do cp --sparse=always "$f" "$work/disks/"; done
+mark "copied"
 loops=()
 for f in "$work"/disks/*.img; do loops+=("$(attach "$f" -w)"); done
 udevadm settle
+mark "attached"
 ldargs=$(for l in "${loops[@]}"; do printf -- '-d %s ' "$l"; done)
 on_cleanup "ldmtool $ldargs remove all"
 show_before=$("$LDMCTL" show "${loops[@]}" 2>&1)
@@ -51,6 +57,7 @@ for v in $KEPT; do KEPT_SUM[$v]=$(digest "$(dev_of $v)"); done
 assert_ok "deactivate them" -- "$LDMCTL" deactivate $KEPT
 
 monitor_start "$work/events"
+mark "delete"
 
 # --- delete: a spanned volume (Disk2, Disk3) and a RAID-5 (Disk8-10) -------
 assert_fails "delete-volume without --yes writes nothing" -- "$LDMCTL" delete-volume --group "$GROUP" Volume2 "${loops[@]}"
@@ -63,34 +70,37 @@ gone=$(ldmtool $ldargs show diskgroup "$GUID" 2>&1)
 assert_eq "$(printf '%s' "$gone" | grep -c '"Volume2"\|"Raid1"')" 0 "both are gone from ldmtool's view"
 
 # --- create one volume of each type in the space they left ------------------
-# check_readers NAME TYPE: ldmtool's volume and partitions = ldmctl's.
-check_readers() {
-    local ours theirs
-    ours=$(volume_json "$1")
-    [ -n "$ours" ] || { fail "$1: not in ldmctl show --json"; return; }
-    theirs=$(ldmtool $ldargs show volume "$GUID" "$1" 2>&1)
-    local parts p
-    for p in $(printf '%s' "$ours" | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["partitions"]))'); do
-        parts+="$(ldmtool $ldargs show partition "$GUID" "$p" 2>&1)"$'\n\x1e\n'
-    done
-    assert_eq "$(python3 -c '
-import json, sys
-ours, theirs, parts = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3].split("\x1e")
-parts = [json.loads(p) for p in parts if p.strip()]
-want_type = {"simple": "simple", "spanned": "spanned", "striped": "striped", "mirrored": "mirrored", "raid5": "raid5"}[sys.argv[4]]
+# inspect GUIDS-BEFORE TYPE: the one volume whose GUID is not in
+# GUIDS-BEFORE, from `ldmctl show --json`, beside ldmtool's `show volume`
+# and `show partition` of it (one python run: starting processes is slow
+# under emulation). Prints: name, verdict ("agree" or the differences),
+# and the GUIDs of all volumes now, one per line.
+inspect() {
+    "$LDMCTL" show --json "${loops[@]}" | python3 -c '
+import json, subprocess, sys
+guid, before, want_type, ldargs = sys.argv[1], set(sys.argv[2].split()), sys.argv[3], sys.argv[4:]
+vols = json.load(sys.stdin)["groups"][0]["volumes"]
+new = [v for v in vols if v["guid"] not in before]
+if len(new) != 1:
+    print("?"); print("%d new volumes: %s" % (len(new), [v["name"] for v in new])); print(" ".join(v["guid"] for v in vols)); sys.exit()
+ours = new[0]
+def show(kind, name):
+    r = subprocess.run(["ldmtool"] + ldargs + ["show", kind, guid, name], capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else {}
+theirs = show("volume", ours["name"])
 problems = []
 def same(what, a, b):
     if a != b: problems.append("%s: ldmctl %r, ldmtool %r" % (what, a, b))
 same("type", ours["type"], want_type)
-same("type (ldmtool)", theirs["type"].lower(), want_type)
-same("guid", ours["guid"], theirs["guid"])
-same("size", ours["sizeSectors"], theirs["size"])
-same("partitions", sorted(p["name"] for p in ours["partitions"]), sorted(theirs["partitions"]))
+same("type (ldmtool)", str(theirs.get("type")).lower(), want_type)
+same("guid", ours["guid"], theirs.get("guid"))
+same("size", ours["sizeSectors"], theirs.get("size"))
+same("partitions", sorted(p["name"] for p in ours["partitions"]), sorted(theirs.get("partitions", [])))
 if ours["chunkSizeBytes"]: same("chunk", ours["chunkSizeBytes"] // 512, theirs.get("chunk-size"))
-mine = {p["name"]: (p["disk"], p["start"], p["size"]) for p in ours["partitions"]}
-for p in parts:
-    same("partition " + p["name"], mine.get(p["name"]), (p["disk"], p["start"], p["size"]))
-print("; ".join(problems) or "agree")' "$ours" "$theirs" "$parts" "$2" 2>&1)" agree "$1 ($2): ldmtool show volume/partition = ldmctl show --json"
+for p in ours["partitions"]:
+    t = show("partition", p["name"])
+    same("partition " + p["name"], (p["disk"], p["start"], p["size"]), (t.get("disk"), t.get("start"), t.get("size")))
+print(ours["name"]); print("; ".join(problems) or "agree"); print(" ".join(v["guid"] for v in vols))' "$GUID" "$1" "$2" $ldargs
 }
 
 # check_fs NAME: NTFS made and written through ldmctl's mapping reads the
@@ -117,18 +127,20 @@ check_fs() {
 }
 
 NEW=()
+guids=$("$LDMCTL" show --json "${loops[@]}" | python3 -c 'import json,sys; print(" ".join(v["guid"] for v in json.load(sys.stdin)["groups"][0]["volumes"]))')
 # create TYPE SIZE DISKS [NAME]: creates, then the readers and the file system.
 create() {
-    local type=$1 size=$2 disks=$3 name=${4:-} before after
-    before=$("$LDMCTL" show --json "${loops[@]}" | python3 -c 'import json,sys; print(" ".join(v["name"] for v in json.load(sys.stdin)["groups"][0]["volumes"]))')
+    local type=$1 size=$2 disks=$3 name=${4:-} out verdict
+    mark "create $type"
     assert_ok "create-volume --type $type --size $size --disks $disks${name:+ --name $name}" -- \
         "$LDMCTL" create-volume --group "$GROUP" --type "$type" --size "$size" --disks "$disks" ${name:+--name "$name"} \
         --yes --backup "$work/backup-$type" "${loops[@]}"
-    after=$("$LDMCTL" show --json "${loops[@]}" | python3 -c 'import json,sys; print(" ".join(v["name"] for v in json.load(sys.stdin)["groups"][0]["volumes"]))')
-    name=$(comm -13 <(tr ' ' '\n' <<<"$before" | sort) <(tr ' ' '\n' <<<"$after" | sort))
-    [ -n "$name" ] && [ "$(wc -w <<<"$name")" = 1 ] || { fail "$type: one new volume expected, got '$name'"; return; }
+    out=$(inspect "$guids" "$type")
+    { read -r name; read -r verdict; read -r guids; } <<<"$out"
+    [ "$name" != "?" ] || { fail "$type: $verdict"; return; }
     NEW+=("$name")
-    check_readers "$name" "$type"
+    assert_eq "$verdict" agree "$name ($type): ldmtool show volume/partition = ldmctl show --json"
+    mark "file system on $name"
     check_fs "$name"
 }
 # The first takes Windows' default name (the lowest free VolumeN: Volume2,
@@ -142,6 +154,7 @@ create striped 8M Disk3,Disk8 NewStripe
 create mirrored 8M Disk3,Disk9 NewMirror
 create raid5 8M Disk8,Disk9,Disk10 NewRaid5
 
+mark "kept volumes"
 # --- the kept volumes ------------------------------------------------------
 assert_ok "activate the kept volumes again" -- "$LDMCTL" activate $KEPT "${loops[@]}"
 for v in $KEPT; do assert_eq "$(digest "$(dev_of $v)")" "${KEPT_SUM[$v]}" "$v: byte-identical after the deletes and creates"; done
@@ -159,6 +172,7 @@ done
 kill "$MON_PID" 2>/dev/null
 printf '%s\n' "$events" | grep 'volume-created\|volume-deleted' | sed 's/^/       | /'
 
+mark "kernel parser"
 # --- the kernel's LDM parser, on fresh loop devices of each member ----------
 json=$("$LDMCTL" show --json "${loops[@]}")
 fresh=()
@@ -179,6 +193,7 @@ for k in d["groups"][0]["disks"]:
 for l in "${fresh[@]}"; do losetup -d "$l"; done
 udevadm settle
 
+mark "restore"
 # --- restore-metadata ----------------------------------------------------------
 # The new volumes' extents (bytes, per image): the file systems wrote there.
 written=$(python3 -c '
@@ -211,3 +226,4 @@ for name in sorted(os.listdir(sys.argv[1] + "/disks")):
         pos = max(pos, end)
 print("; ".join(bad) or "equal")' "$work" "$written" "$LDM_IMAGES")" equal \
     "every member equals its original outside the new volumes' extents"
+mark "end"

@@ -90,6 +90,10 @@ assert_ok "restore-metadata --yes" -- "$LDMCTL" restore-metadata --yes "$work/ba
 for d in C1 C2; do
     assert_eq "$(cmp "$work/disks/Cfg-$d.img" "$work/a/Cfg-$d.img" 2>&1 && echo same)" same "$d: every byte as in the first configuration"
 done
+udevadm settle   # the re-read removes and adds the partitions: wait for it
+n=$(basename "$c1")
+assert_eq "$(for p in /sys/block/$n/${n}p*; do echo "$(cat $p/start)+$(cat $p/size)"; done | sort -n | tr '\n' ' ')" "63+2048 2111+2048 " \
+    "C1: the kernel's LDM partitions are the first configuration's again (Keep, Old)"
 hotplug_wait
 monitor_wait "$work/events" $((seen + 3))
 events=$(monitor_events "$work/events" "$seen")
