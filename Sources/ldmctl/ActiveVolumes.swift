@@ -20,7 +20,13 @@ enum ActiveVolumes {
             }
         }
         for disk in group.disks {
-            guard let device = disk.location?.device.string, device.hasPrefix("/dev/") else { continue }
+            guard let given = disk.location?.device.string else { continue }
+            // A link (/dev/disk/by-id/..., /dev/mapper/...) names the
+            // kernel's device only once resolved.
+            guard let resolved = realpath(given, nil) else { continue }
+            let device = String(cString: resolved)
+            free(resolved)
+            guard device.hasPrefix("/dev/") else { continue }
             let kernelName = String(device.split(separator: "/").last ?? "")
             let base = "/sys/class/block/\(kernelName)"
             var names = [kernelName]

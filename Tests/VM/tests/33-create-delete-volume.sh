@@ -140,6 +140,9 @@ create() {
     [ "$name" != "?" ] || { fail "$type: $verdict"; return; }
     NEW+=("$name")
     assert_eq "$verdict" agree "$name ($type): ldmtool show volume/partition = ldmctl show --json"
+    # The two views, for the record (the closing note quotes them).
+    printf '       | ldmctl:  %s\n' "$("$LDMCTL" show "${loops[@]}" 2>/dev/null | awk -v n="$name" '$1 == "Volume" { p = ($2 == n) } $1 == "Disk" && NF > 2 && $3 != "on" { p = 0 } p' | sed 's/^ *//' | tr -s ' ' | paste -sd';')"
+    printf '       | ldmtool: %s\n' "$(ldmtool $ldargs show volume "$GUID" "$name" 2>/dev/null | tr -d '\n' | tr -s ' ')"
     mark "file system on $name"
     check_fs "$name"
 }
@@ -183,6 +186,7 @@ while IFS='|' read -r img ours; do
     for l in "${fresh[@]}"; do [ "$(losetup -nO BACK-FILE "$l")" = "$img" ] && n=$(basename "$l"); done
     kernel=$(for p in /sys/block/$n/${n}p*; do [ -e "$p/start" ] && echo "$(cat $p/start)+$(cat $p/size)"; done | sort -n | tr '\n' ' ')
     assert_eq "$kernel" "$ours" "$(basename "$img"): the kernel's LDM partitions = ldmctl's extents"
+    printf '       | %s: kernel %s| ldmctl %s\n' "$(basename "$img")" "$kernel" "$ours"
 done < <(python3 -c '
 import json, sys, subprocess
 d = json.loads(sys.argv[1])

@@ -78,6 +78,18 @@ assert_contains "$("$LDMCTL" show "$c1" "$c2")" "Volume New" "ldmctl reads the s
 assert_fails "restore-metadata refuses while a volume of the group is active (New)" -- \
     "$LDMCTL" restore-metadata --yes "$work/backup" "$c1" "$c2"
 assert_eq "$(cmp -s "$work/disks/Cfg-C1.img" "$work/a/Cfg-C1.img" && echo same)" "" "(the refusal wrote nothing: still the second configuration)"
+# create-volume and delete-volume refuse an active group the same way
+# (the check reads sysfs: device-mapper names and the partitions' holders),
+# naming what is in use, and write nothing, not even a backup.
+sums=$(sha256sum "$c1" "$c2")
+out=$("$LDMCTL" create-volume --group Cfg --type simple --size 1M --yes --backup "$work/refused1" "$c1" "$c2" 2>&1); rc=$?
+assert_eq "$rc" 1 "create-volume --yes refuses while New is active"
+assert_contains "$out" "ldm_vol_Cfg_New" "its message names the active volume"
+out=$("$LDMCTL" delete-volume --group Cfg Keep --yes --backup "$work/refused2" "$c1" "$c2" 2>&1); rc=$?
+assert_eq "$rc" 1 "delete-volume --yes refuses while New is active"
+assert_contains "$out" "deactivate its volumes first" "its message says what to do"
+assert_eq "$(sha256sum "$c1" "$c2")" "$sums" "both refusals left every byte of both disks as it was"
+assert_not_exists "$work/refused1" "no backup taken by a refused create-volume"
 assert_ok "deactivate the group" -- "$LDMCTL" deactivate --group Cfg
 hotplug_wait
 seen=$(wc -l <"$work/events")
