@@ -1,5 +1,6 @@
 /// SHA-256 (FIPS 180-4), so tests can hash a volume's expected and actual
-/// contents without a crypto dependency.
+/// contents, and metadata backups carry checksums, without a crypto
+/// dependency.
 public struct ContentDigest: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
