@@ -17,7 +17,7 @@ mkdir "$work/a" "$work/b"
 # The same group and disks in both; "Keep" the same volume (same GUID and
 # place), "Old" only in a, "New" only in b, whose configuration is later.
 spec() {  # spec SEQUENCE THIRD-VOLUME-JSON
-    printf '{"groups": [{"name": "Cfg", "guid": "0c0c0c0c-1111-4222-8333-444455556666", "sequence": %s, "disks": [
+    printf '{"groups": [{"name": "Cfg", "guid": "0c0c0c0c-1111-4222-8333-444455556666", "sequence": %s, "spareSlots": 64, "disks": [
        {"name": "C1", "sizeBytes": 8388608}, {"name": "C2", "sizeBytes": 8388608}],
       "volumes": [
        {"name": "Keep", "kind": "spanned", "sizeBytes": 2097152, "disks": ["C1", "C2"], "spanBytes": [1048576, 1048576],
