@@ -97,9 +97,9 @@ public struct BackupManifest: Equatable, Sendable {
     static let magic = "ldmctl-metadata-backup 1"
 
     public var text: String {
-        var lines = [Self.magic, "version \(oneLine(version))", "created \(oneLine(created))", "group \(group.text)"]
+        var lines = [Self.magic, "version \(Self.printable(version))", "created \(Self.printable(created))", "group \(group.text)"]
         for d in disks {
-            lines += ["disk \(d.diskGUID.text)", "device \(oneLine(d.device))", "file \(d.fileName)",
+            lines += ["disk \(d.diskGUID.text)", "device \(Self.printable(d.device))", "file \(d.fileName)",
                       "sector-size \(d.sectorSize)", "disk-bytes \(d.diskBytes)",
                       "database \(d.database.firstSector) \(d.database.sectors)"]
             lines += d.ranges.map { "range \($0.firstSector) \($0.sectors)" }
@@ -108,8 +108,14 @@ public struct BackupManifest: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Informational text is escaped already; this only keeps it on its line.
-    func oneLine(_ s: String) -> String { LDMName(Array(s.utf8)).display }
+    /// Informational text (device, version, time) is kept as printable
+    /// ASCII: what ldmctl writes is escaped already (`DevicePath.display`)
+    /// and passes as it is, so it is escaped once; anything else (a
+    /// manifest written by hand or by an attacker, read back) is escaped
+    /// before it can reach a terminal or break a line.
+    static func printable(_ s: String) -> String {
+        s.utf8.allSatisfy { (0x20...0x7E).contains($0) } ? s : LDMName(Array(s.utf8)).display
+    }
 
     /// Parses a manifest strictly: every line known, every number in range,
     /// every disk whole. `source` names the file in errors.
@@ -139,8 +145,8 @@ public struct BackupManifest: Equatable, Sendable {
             }
             if current == nil {
                 switch key {
-                case "version": manifest.version = value
-                case "created": manifest.created = value
+                case "version": manifest.version = printable(value)
+                case "created": manifest.created = printable(value)
                 case "group":
                     guard let g = GUID(value) else { throw fail("group: not a GUID") }
                     manifest.group = g
@@ -155,7 +161,7 @@ public struct BackupManifest: Equatable, Sendable {
                 continue
             }
             switch key {
-            case "device": current!.device = value
+            case "device": current!.device = printable(value)
             case "file":
                 guard value == current!.fileName else { throw fail("file: expected \(current!.fileName)") }
             case "sector-size":

@@ -130,6 +130,31 @@ import BlockDevices
         #expect(SHA256.hex(Array(repeating: 0x61, count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    /// A device path is untrusted text: one with a newline and a backslash
+    /// is written escaped once (as ldmctl shows it everywhere) and reads
+    /// back the same; a manifest whose lines carry control bytes (written
+    /// by hand, or by an attacker) has them escaped when read, so they
+    /// never reach a terminal. (Both failed when the manifest escaped the
+    /// already-escaped path again and kept read text as it was.)
+    @Test func manifestTextIsEscapedOnceAndReadBackPrintable() throws {
+        let paths = try writeImages()
+        let link = "\(dir)/odd\nname\\x.img"
+        #expect(symlink(paths[0], link) == 0)
+        let read = try members([link] + paths.dropFirst())
+        let backup = try MetadataBackup.save(members: read, to: "\(dir)/b", version: "ldmctl 9")
+        let bytes = try contents("\(backup)/manifest")
+        let text = String(decoding: bytes, as: UTF8.self)
+        let shown = DevicePath(link).display
+        #expect(shown.hasSuffix("odd\\x0aname\\x5cx.img"))
+        #expect(text.contains("device \(shown)\n"))
+        let parsed = try BackupManifest.parse(bytes, source: "manifest")
+        #expect(parsed.disks.first { $0.diskGUID == read[0].privateHeader.diskGUID }?.device == shown)
+
+        let hostile = Array(text.replacingOccurrences(of: "version ldmctl 9", with: "version \u{1B}]0;owned\u{07}").utf8)
+        let forged = try BackupManifest.parse(hostile, source: "manifest")
+        #expect(forged.version == "\\x1b]0;owned\\x07")
+    }
+
     /// The backup's disk must be the disk found: a different size, another
     /// place for the database, a damaged backup file or a missing disk is
     /// refused, and nothing is written to any disk.
