@@ -25,6 +25,8 @@ import LDMWriter
 ///   record's commit id is that of its last partition's creation;
 ///   DiskAccessLibrary note 4 in `UpdateDatabase`).
 public enum CreatePlanner {
+    static let largestSize: UInt64 = 1 << 60
+
     public static func plan(_ g: EditableGroup, _ request: VolumeRequest) throws(EditError) -> ChangePlan {
         let group = g.group
         let groupName = group.name.display
@@ -93,6 +95,12 @@ public enum CreatePlanner {
         }
 
         guard request.sizeBytes >= ss else { throw EditError("size must be at least one sector") }
+        // 1 EiB: far above any disk group (LDM addresses sectors with 64
+        // bits, but no group of real disks comes near), and low enough that
+        // rounding up to sectors, MiB and columns below cannot overflow.
+        guard request.sizeBytes <= Self.largestSize else {
+            throw EditError("size \(request.sizeBytes) bytes is larger than any disk group holds (at most 1 EiB)")
+        }
         let sizeSectors = (request.sizeBytes + ss - 1) / ss
         let free: (Disk) -> [Region] = { d in d.regions.filter { $0.partitionName == nil } }
         func largest(_ d: Disk) -> UInt64 { free(d).map(\.size).max() ?? 0 }

@@ -135,6 +135,11 @@ final class CreateDeleteTests: XCTestCase {
             (VolumeRequest(type: .striped, sizeBytes: 1 << 20, chunkBytes: 3000), "power of two"),
             (VolumeRequest(type: .spanned, sizeBytes: 1 << 20, disks: ["Disk4", "Disk5"]), "fits on disk Disk4 alone"),
             (VolumeRequest(type: .mirrored, sizeBytes: 30 << 20), "needs 30 MiB of contiguous free space on each of 2 disk(s)"),
+            // Sizes whose rounding to sectors, MiB or columns would overflow
+            // (they trapped before: --size 18446744073709551615).
+            (VolumeRequest(type: .simple, sizeBytes: .max), "larger than any disk group holds"),
+            (VolumeRequest(type: .spanned, sizeBytes: .max - 511), "larger than any disk group holds"),
+            (VolumeRequest(type: .raid5, sizeBytes: (1 << 60) + 1), "larger than any disk group holds"),
         ]
         for (request, message) in cases {
             XCTAssertThrowsError(try CreatePlanner.plan(g, request), message) { e in
