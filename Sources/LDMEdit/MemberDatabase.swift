@@ -21,16 +21,11 @@ public struct MemberDatabase: Sendable {
     public let klogLBA: UInt64
     public var klog: [UInt8]
 
-    init(device: DevicePath, diskName: LDMName, diskID: UInt64, sectorSize: Int, databaseStart: UInt64,
-         databaseSectors: UInt64, vmdbLBA: UInt64, config: [UInt8], klogLBA: UInt64, klog: [UInt8]) {
-        self.device = device; self.diskName = diskName; self.diskID = diskID; self.sectorSize = sectorSize
-        self.databaseStart = databaseStart; self.databaseSectors = databaseSectors; self.vmdbLBA = vmdbLBA
-        self.config = config; self.klogLBA = klogLBA; self.klog = klog
-    }
-
-    public var vblkSize: Int { Int(be32(config, 0x08)) }
-    public var slotCount: Int { Int(be32(config, 0x04)) }
-    public var firstSlot: Int { Int(be32(config, 0x0C)) / vblkSize }
+    /// The slot geometry, as the reader parsed and checked it from this
+    /// VMDB (a change never alters it).
+    public let vblkSize: Int
+    public let firstSlot: Int
+    public let slotCount: Int
     public var updateStatus: UInt16 { be16(config, 0x10) }
     public var committedID: UInt64 { be64(config, 0x75) }
     public var pendingID: UInt64 { be64(config, 0x7D) }
@@ -52,9 +47,12 @@ public struct MemberDatabase: Sendable {
         do {
             let config = try source.read(at: vmdbLBA * ss, count: Int(configSectors * ss))
             let klog = try source.read(at: klogLBA * ss, count: Int(ss))
+            let vmdb = metadata.vmdb
+            let first = Int(vmdb.firstVBLKOffset / vmdb.vblkSize), count = Int(vmdb.lastSequence)
             var db = MemberDatabase(device: source.path, diskName: disk.name, diskID: disk.id, sectorSize: metadata.sectorSize,
                                     databaseStart: header.configStart, databaseSectors: header.configSize,
-                                    vmdbLBA: vmdbLBA, config: config, klogLBA: klogLBA, klog: klog)
+                                    vmdbLBA: vmdbLBA, config: config, klogLBA: klogLBA, klog: klog,
+                                    vblkSize: Int(vmdb.vblkSize), firstSlot: first, slotCount: max(first, count))
             db.slots = (db.firstSlot..<db.slotCount).map(db.slot)
             return db
         } catch {
